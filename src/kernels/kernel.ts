@@ -65,7 +65,7 @@ export interface Kernels {
    */
   binary(op: BinaryOp, out: Float32Array, a: Float32Array, b: Float32Array,
     shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
-  /** out[i] = a[i] * s + t for i < n (scale-and-shift; also a plain copy with s=1, t=0). */
+  /** out[i] = a[i] * s + t for i < n (scale-and-shift; also a plain copy with s=1, t=0). out may alias a. */
   affine(out: Float32Array, a: Float32Array, n: number, s: number, t: number): void;
   /** out[i] += x[i] * s for i < n (axpy; the workhorse of gradient accumulation). */
   axpy(out: Float32Array, x: Float32Array, n: number, s: number): void;
