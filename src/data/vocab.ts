@@ -1,0 +1,135 @@
+// Word-level vocabulary and tokenizer for the generated ShapesQA / ShapesVideoQA text.
+//
+// The vocabulary is built deterministically: the special tokens first, in a fixed order, then every
+// word the generators can produce (template words + slot values + answers, from templates.ts and
+// attributes.ts), sorted by UTF-16 code units (locale-independent). A test generates thousands of
+// examples and checks that none of their words is missing.
+// Tokenizer: specials are matched literally; the rest is lower-cased, split on whitespace, and the
+// punctuation marks ? , . become tokens of their own. Unknown words map to <unk>.
+// Not here: HF tokenizer.json for real checkpoints (src/model/tokenizer.ts), files (vocab-file.ts).
+
+import {
+  COLOURS,
+  DIRECTIONS,
+  MAX_NUMBER,
+  REGIONS,
+  RELATIONS,
+  SHAPES,
+  SHAPE_PLURALS,
+  SIZES,
+  YES_NO,
+} from "./shapes/attributes.js";
+import { TEMPLATES } from "./shapes/templates.js";
+
+export const SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>", "<image>", "<voco>"] as const;
+export type SpecialToken = (typeof SPECIAL_TOKENS)[number];
+
+const PUNCTUATION = new Set(["?", ",", "."]);
+const SPECIAL_RE = new RegExp(`(${SPECIAL_TOKENS.map((t) => t.replace(/[<>/]/g, (c) => `\\${c}`)).join("|")})`);
+
+/** Split text into tokens (specials kept whole, punctuation separated, words lower-cased). */
+export function tokenize(text: string): string[] {
+  const out: string[] = [];
+  for (const part of text.split(SPECIAL_RE)) {
+    if ((SPECIAL_TOKENS as readonly string[]).includes(part)) {
+      out.push(part);
+      continue;
+    }
+    for (const word of part.toLowerCase().split(/\s+/)) {
+      if (word === "") continue;
+      // "left?" -> "left", "?"; punctuation inside a word ("3.5") stays part of it.
+      let w = word;
+      const tail: string[] = [];
+      while (w.length > 0 && PUNCTUATION.has(w[w.length - 1])) {
+        tail.unshift(w[w.length - 1]);
+        w = w.slice(0, -1);
+      }
+      if (w) out.push(w);
+      out.push(...tail);
+    }
+  }
+  return out;
+}
+
+/** Every word the ShapesQA / ShapesVideoQA generators can emit, unsorted, possibly repeated. */
+export function generatorWords(): string[] {
+  const words: string[] = [];
+  for (const t of Object.values(TEMPLATES)) words.push(...tokenize(t.replace(/\{\w+\}/g, " ")));
+  for (const r of REGIONS) words.push(...tokenize(r));
+  words.push(...COLOURS, ...SHAPES, ...Object.values(SHAPE_PLURALS), ...SIZES, ...DIRECTIONS, ...RELATIONS, ...YES_NO);
+  for (let n = 0; n <= MAX_NUMBER; n++) words.push(String(n));
+  return words;
+}
+
+export interface VocabJson {
+  version: 1;
+  tokens: string[];
+}
+
+export class Vocab {
+  readonly tokens: readonly string[];
+  #ids: Map<string, number>;
+
+  /** Specials, then the generator's words plus `extra`, deduplicated and sorted. */
+  static build(extra: Iterable<string> = []): Vocab {
+    const words = new Set<string>([...generatorWords(), ...extra]);
+    for (const s of SPECIAL_TOKENS) words.delete(s);
+    return new Vocab([...SPECIAL_TOKENS, ...[...words].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))]);
+  }
+
+  static fromJSON(json: unknown): Vocab {
+    const j = json as Partial<VocabJson> | null;
+    if (!j || j.version !== 1 || !Array.isArray(j.tokens) || !j.tokens.every((t) => typeof t === "string"))
+      throw new Error('vocab JSON must be {"version": 1, "tokens": [string, ...]}');
+    return new Vocab(j.tokens);
+  }
+
+  constructor(tokens: readonly string[]) {
+    SPECIAL_TOKENS.forEach((s, i) => {
+      if (tokens[i] !== s) throw new Error(`vocab token ${i} must be ${s}, got ${tokens[i]}`);
+    });
+    this.tokens = tokens.slice();
+    this.#ids = new Map(tokens.map((t, i) => [t, i]));
+    if (this.#ids.size !== tokens.length) throw new Error("vocab has duplicate tokens");
+  }
+
+  toJSON(): VocabJson {
+    return { version: 1, tokens: this.tokens.slice() };
+  }
+
+  get size(): number {
+    return this.tokens.length;
+  }
+
+  /** Id of a token, or of <unk>. */
+  id(token: string): number {
+    return this.#ids.get(token) ?? this.#ids.get("<unk>")!;
+  }
+
+  has(token: string): boolean {
+    return this.#ids.has(token);
+  }
+
+  special(t: SpecialToken): number {
+    return this.#ids.get(t)!;
+  }
+
+  encode(text: string, opts: { bos?: boolean; eos?: boolean } = {}): number[] {
+    const ids = tokenize(text).map((t) => this.id(t));
+    if (opts.bos) ids.unshift(this.special("<s>"));
+    if (opts.eos) ids.push(this.special("</s>"));
+    return ids;
+  }
+
+  /** Tokens joined by spaces, with no space before punctuation; `skipSpecial` drops <pad>, <s>, </s>. */
+  decode(ids: readonly number[], opts: { skipSpecial?: boolean } = {}): string {
+    let out = "";
+    for (const id of ids) {
+      const t = this.tokens[id];
+      if (t === undefined) throw new Error(`token id ${id} outside vocab of ${this.size}`);
+      if (opts.skipSpecial && (t === "<pad>" || t === "<s>" || t === "</s>")) continue;
+      out += out === "" || PUNCTUATION.has(t) ? t : ` ${t}`;
+    }
+    return out;
+  }
+}
