@@ -1,0 +1,30 @@
+// `vlmc bench ...`: thin wrappers that run a benchmark from bench/ and print a table or JSON.
+import type { Command } from "commander";
+import { writeFileSync } from "node:fs";
+import { runEngineBench, formatEngineTable, type EngineBenchSet } from "../../bench/engine-report.js";
+import { describeKernels } from "../kernels/index.js";
+import { UsageError } from "./errors.js";
+
+const ALL_SETS: readonly EngineBenchSet[] = ["ts", "native", "onnxruntime"];
+
+export function registerBenchCommands(program: Command): void {
+  const bench = program.command("bench").description("measure speed (median of several runs after warm-up)");
+  bench
+    .command("engine")
+    .description("tensor engine: matmul GFLOP/s, attention, reference-model train and prefill tokens/s per kernel set, against onnxruntime")
+    .option("--json", "print one JSON object on stdout (progress goes to stderr)")
+    .option("--quick", "fewer runs per figure (noisier)")
+    .option("--sets <list>", `comma-separated subset of ${ALL_SETS.join(",")}`, ALL_SETS.join(","))
+    .option("--out <file>", "also write the JSON to this file")
+    .action(async (opts: { json?: boolean; quick?: boolean; sets: string; out?: string }) => {
+      const sets = opts.sets.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      for (const s of sets) {
+        if (!ALL_SETS.includes(s as EngineBenchSet)) throw new UsageError(`--sets: unknown kernel set "${s}" (expected ${ALL_SETS.join(", ")})`);
+      }
+      console.error(describeKernels());
+      const result = await runEngineBench({ sets: sets as EngineBenchSet[], quick: opts.quick ?? false, log: (l) => console.error(l) });
+      const json = JSON.stringify(result, null, 2);
+      if (opts.out !== undefined) writeFileSync(opts.out, json + "\n");
+      console.log(opts.json ? json : formatEngineTable(result));
+    });
+}
