@@ -27,7 +27,11 @@ export const optim = { AdamW, decayGroups, clipGradNorm, lrAt };
 export type { ParamGroup, AdamWOptions } from "./optim/adamw.js";
 export type { CosineSchedule } from "./optim/schedule.js";
 
-export { LlamaForCausalLM, defaultPositions } from "./model/llama.js";
-export type { SequenceContext } from "./model/llama.js";
+export { LlamaForCausalLM } from "./model/llama.js";
+export type { DecoderOptions, DecoderOutput, LayerStats } from "./model/llama.js";
+export { causalLayout, keepTokens, countKinds, TokenKind } from "./model/layout.js";
+export type { TokenLayout } from "./model/layout.js";
+export { KVCache } from "./model/kv-cache.js";
+export type { DecoderHooks } from "./model/hooks.js";
 export { llamaConfigFromDict } from "./model/config.js";
 export type { LlamaConfig } from "./model/config.js";

@@ -1,28 +1,65 @@
 // LLaMA decoder (RMSNorm, RoPE, grouped-query attention, SwiGLU MLP, untied LM head), with
 // Hugging Face module names (model.layers.N.self_attn.q_proj ...) so checkpoints load by name.
+// One forward serves training, prefill and decoding: tokens come with a TokenLayout (positions,
+// visible key ranges), an optional KV cache, and optional reducer hooks between layers.
 // References: HF transformers models/llama/modeling_llama.py; gpt-fast model.py.
-// Legend: B batch, T tokens, C hidden, NH heads, NKV kv heads, HS head size, V vocab.
-// Not here yet: KV cache, generation, reducer hooks (issue 3).
+// Legend: B batch, T tokens in this chunk, C hidden, NH heads, NKV kv heads, HS head size, V vocab.
 import { Embedding, Linear, RMSNorm } from "../nn/layers.js";
 import { Module } from "../nn/module.js";
+import { isGradEnabled } from "../tensor/autograd.js";
 import { add, swiglu } from "../tensor/ops/elementwise.js";
 import { attention } from "../tensor/ops/attention.js";
+import { gatherRows } from "../tensor/ops/gather.js";
 import { rope } from "../tensor/ops/rope.js";
 import { reshape } from "../tensor/ops/shape.js";
 import { Rng } from "../tensor/random.js";
 import { OpError } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { LlamaConfig } from "./config.js";
+import type { DecoderHooks } from "./hooks.js";
+import type { KVCache, LayerKV } from "./kv-cache.js";
+import { causalLayout, keepTokens, TokenKind, type TokenLayout } from "./layout.js";
 
-/** Per-forward inputs every layer needs: positions and the attention visibility ranges. */
-export interface SequenceContext {
-  B: number;
-  T: number;
-  /** (B*T) position ids. */
-  pos: Int32Array;
-  /** (B*T) visible key ranges per query; undefined = causal. */
-  keyLo?: Int32Array;
-  keyHi?: Int32Array;
+/** What one layer saw: real tokens per row and (query, key) pairs attended per row. */
+export interface LayerStats {
+  tokens: Int32Array;
+  attnPairs: Float64Array;
+}
+
+export interface DecoderOptions {
+  cache?: KVCache;
+  hooks?: DecoderHooks;
+}
+
+export interface DecoderOutput {
+  /** Final-normed hidden states (B, T', C) in the final layout (after any pruning). */
+  h: Tensor;
+  layout: TokenLayout;
+  stats: LayerStats[];
+}
+
+/**
+ * Key ranges against a cache: a query whose in-chunk range starts at 0 also sees the whole cache
+ * (ordinary causal decoding); one whose range starts later (a VoCo-style block inside the chunk)
+ * sees only chunk keys. Padding sees nothing.
+ */
+function cachedRanges(L: TokenLayout, before: Int32Array): { keyLo: Int32Array; keyHi: Int32Array } {
+  const keyLo = new Int32Array(L.B * L.T), keyHi = new Int32Array(L.B * L.T);
+  for (let b = 0; b < L.B; b++) for (let t = 0; t < L.length[b]; t++) {
+    const i = b * L.T + t;
+    keyLo[i] = L.keyLo[i] === 0 ? 0 : before[b] + L.keyLo[i];
+    keyHi[i] = before[b] + L.keyHi[i];
+  }
+  return { keyLo, keyHi };
+}
+
+function pairs(L: TokenLayout, keyLo: Int32Array, keyHi: Int32Array): Float64Array {
+  const p = new Float64Array(L.B);
+  for (let b = 0; b < L.B; b++) for (let t = 0; t < L.length[b]; t++) {
+    const i = b * L.T + t;
+    p[b] += Math.max(0, keyHi[i] - keyLo[i]);
+  }
+  return p;
 }
 
 export class LlamaAttention extends Module {
@@ -40,14 +77,27 @@ export class LlamaAttention extends Module {
     this.o_proj = new Linear(this.NH * this.HS, C, false, init);
   }
 
-  // x: (B, T, C) -> (B, T, C)
-  forward(x: Tensor, ctx: SequenceContext): Tensor {
-    const { B, T } = ctx;
-    const q = rope(reshape(this.q_proj.forward(x), [B, T, this.NH, this.HS]), ctx.pos, this.cfg.rope_theta); // (B, T, NH, HS)
-    const k = rope(reshape(this.k_proj.forward(x), [B, T, this.NKV, this.HS]), ctx.pos, this.cfg.rope_theta); // (B, T, NKV, HS)
+  // x: (B, T, C) -> out (B, T, C), probs (B, NH, T, Tk) when asked
+  forward(x: Tensor, L: TokenLayout, kv: LayerKV | undefined, bias: Tensor | null, wantProbs: boolean):
+    { out: Tensor; probs: Tensor | null; attnPairs: Float64Array } {
+    const { B, T } = L;
+    const theta = this.cfg.rope_theta;
+    const q = rope(reshape(this.q_proj.forward(x), [B, T, this.NH, this.HS]), L.pos, theta); // (B, T, NH, HS)
+    const k = rope(reshape(this.k_proj.forward(x), [B, T, this.NKV, this.HS]), L.pos, theta); // (B, T, NKV, HS)
     const v = reshape(this.v_proj.forward(x), [B, T, this.NKV, this.HS]); // (B, T, NKV, HS)
-    const { out } = attention(q, k, v, { keyLo: ctx.keyLo, keyHi: ctx.keyHi });
-    return this.o_proj.forward(reshape(out, [B, T, this.NH * this.HS])); // (B, T, C)
+    let res;
+    let ranges = { keyLo: L.keyLo, keyHi: L.keyHi };
+    if (kv === undefined) {
+      res = attention(q, k, v, { keyLo: L.keyLo, keyHi: L.keyHi, bias: bias ?? undefined, returnProbs: wantProbs });
+    } else {
+      if (bias !== null) throw new OpError("LlamaAttention", "a key bias cannot be combined with a KV cache");
+      const before = kv.append(k, v, L.length);
+      ranges = cachedRanges(L, before);
+      const views = kv.views(); // (B, capacity, NKV, HS)
+      res = attention(q, views.k, views.v, { ...ranges, returnProbs: wantProbs });
+    }
+    const out = this.o_proj.forward(reshape(res.out, [B, T, this.NH * this.HS])); // (B, T, C)
+    return { out, probs: res.probs, attnPairs: pairs(L, ranges.keyLo, ranges.keyHi) };
   }
 }
 
@@ -78,9 +128,11 @@ export class LlamaDecoderLayer extends Module {
     this.post_attention_layernorm = new RMSNorm(cfg.hidden_size, cfg.rms_norm_eps);
   }
 
-  forward(x: Tensor, ctx: SequenceContext): Tensor {
-    const h = add(x, this.self_attn.forward(this.input_layernorm.forward(x), ctx));
-    return add(h, this.mlp.forward(this.post_attention_layernorm.forward(h)));
+  forward(x: Tensor, L: TokenLayout, kv: LayerKV | undefined, bias: Tensor | null, wantProbs: boolean):
+    { h: Tensor; probs: Tensor | null; attnPairs: Float64Array } {
+    const a = this.self_attn.forward(this.input_layernorm.forward(x), L, kv, bias, wantProbs);
+    const h = add(x, a.out);
+    return { h: add(h, this.mlp.forward(this.post_attention_layernorm.forward(h))), probs: a.probs, attnPairs: a.attnPairs };
   }
 }
 
@@ -94,10 +146,36 @@ export class LlamaModel extends Module {
     this.norm = new RMSNorm(cfg.hidden_size, cfg.rms_norm_eps);
   }
 
-  /** Runs the decoder stack on embeddings (B, T, C); returns the final-normed hidden states. */
-  forwardEmbeds(h: Tensor, ctx: SequenceContext): Tensor {
-    for (const layer of this.layers) h = layer.forward(h, ctx);
-    return this.norm.forward(h);
+  /** Runs the decoder stack on embeddings h (B, T, C) laid out by L. */
+  forwardEmbeds(h: Tensor, L: TokenLayout, opts: DecoderOptions = {}): DecoderOutput {
+    const { cache, hooks } = opts;
+    if (cache !== undefined && isGradEnabled() && h.requiresGrad) {
+      throw new OpError("LlamaModel", "the KV cache is for inference: run under noGrad()");
+    }
+    if (h.shape[0] !== L.B || h.shape[1] !== L.T) throw new OpError("LlamaModel", `embeds (${h.shape.join(", ")}) do not match layout B ${L.B}, T ${L.T}`);
+    const stats: LayerStats[] = [];
+    const C = this.cfg.hidden_size;
+    this.layers.forEach((layer, l) => {
+      const wantProbs = hooks?.wantsProbs?.(l) ?? false;
+      const bias = hooks?.keyBias?.(l, L) ?? null;
+      const r = layer.forward(h, L, cache?.layers[l], bias, wantProbs);
+      stats.push({ tokens: L.length.slice(), attnPairs: r.attnPairs });
+      h = r.h;
+      const keep = hooks?.afterLayer?.(l, h, L, r.probs) ?? null;
+      if (keep !== null && l + 1 < this.layers.length) {
+        const { layout, gather } = keepTokens(L, keep);
+        h = reshape(gatherRows(reshape(h, [L.B * L.T, C]), gather), [layout.B, layout.T, C]); // (B, T', C)
+        L = layout;
+      }
+    });
+    if (cache !== undefined) advancePositions(cache, L);
+    return { h: this.norm.forward(h), layout: L, stats };
+  }
+}
+
+function advancePositions(cache: KVCache, L: TokenLayout): void {
+  for (let b = 0; b < L.B; b++) {
+    for (let t = 0; t < L.length[b]; t++) cache.nextPos[b] = Math.max(cache.nextPos[b], L.pos[b * L.T + t] + 1);
   }
 }
 
@@ -111,18 +189,17 @@ export class LlamaForCausalLM extends Module {
     this.lm_head = new Linear(cfg.hidden_size, cfg.vocab_size, false, { rng, std: cfg.initializer_range });
   }
 
-  /** ids (B*T) -> logits (B, T, V). Positions default to 0..T-1 per sample, attention to causal. */
-  forward(ids: Int32Array, B: number, T: number, ctx?: Partial<SequenceContext>): Tensor {
+  /** Token ids (B*T, right-padded rows) -> logits (B, T, V), causal, positions 0..T-1. */
+  forward(ids: Int32Array, B: number, T: number): Tensor {
     if (ids.length !== B * T) throw new OpError("LlamaForCausalLM", `${ids.length} ids for B*T = ${B}*${T}`);
-    const pos = ctx?.pos ?? defaultPositions(B, T);
-    const h = reshape(this.model.embed_tokens.forward(ids), [B, T, this.cfg.hidden_size]);
-    const full: SequenceContext = { B, T, pos, keyLo: ctx?.keyLo, keyHi: ctx?.keyHi };
-    return this.lm_head.forward(this.model.forwardEmbeds(h, full));
+    const kinds = Array.from({ length: B }, () => new Uint8Array(T).fill(TokenKind.text));
+    return this.forwardLayout(ids, causalLayout(kinds, T)).logits;
   }
-}
 
-export function defaultPositions(B: number, T: number): Int32Array {
-  const pos = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = t;
-  return pos;
+  /** Token ids laid out by L (B*T ids) -> logits (B, T', V) and the decoder's output. */
+  forwardLayout(ids: Int32Array, L: TokenLayout, opts: DecoderOptions = {}): DecoderOutput & { logits: Tensor } {
+    const h = reshape(this.model.embed_tokens.forward(ids), [L.B, L.T, this.cfg.hidden_size]);
+    const out = this.model.forwardEmbeds(h, L, opts);
+    return { ...out, logits: this.lm_head.forward(out.h) };
+  }
 }

@@ -1,0 +1,71 @@
+// KV cache: per layer, preallocated keys and values (B, capacity, NKV, HS) holding post-RoPE keys,
+// a fill length per row and layer (token-pruning reducers leave later layers with fewer entries),
+// and the next position id per row. Inference only: writes are raw copies, outside autograd.
+// Reference: gpt-fast KVCache (preallocated, update(pos, k, v)); here rows may differ in length.
+import { OpError } from "../tensor/shape.js";
+import { Tensor } from "../tensor/tensor.js";
+
+export class LayerKV {
+  readonly k: Float32Array;
+  readonly v: Float32Array;
+  /** (B) filled entries per row. */
+  readonly len: Int32Array;
+
+  constructor(readonly B: number, readonly capacity: number, readonly NKV: number, readonly HS: number) {
+    this.k = new Float32Array(B * capacity * NKV * HS);
+    this.v = new Float32Array(B * capacity * NKV * HS);
+    this.len = new Int32Array(B);
+  }
+
+  /**
+   * Appends the first rowLen[b] tokens of k, v (B, T, NKV, HS) to each row b. Returns the row
+   * lengths before the append (the offset of the chunk in the cache).
+   */
+  append(k: Tensor, v: Tensor, rowLen: Int32Array): Int32Array {
+    const [B, T, NKV, HS] = k.shape;
+    if (B !== this.B || NKV !== this.NKV || HS !== this.HS) {
+      throw new OpError("KVCache", `chunk ${k.shape.join("x")} does not fit a cache of B ${this.B}, ${this.NKV} kv heads of ${this.HS}`);
+    }
+    const before = this.len.slice();
+    const row = NKV * HS;
+    for (let b = 0; b < B; b++) {
+      const n = rowLen[b];
+      if (this.len[b] + n > this.capacity) {
+        throw new OpError("KVCache", `row ${b}: ${this.len[b]} cached + ${n} new tokens exceed capacity ${this.capacity}`);
+      }
+      const src = b * T * row, dst = (b * this.capacity + this.len[b]) * row;
+      this.k.set(k.data.subarray(src, src + n * row), dst);
+      this.v.set(v.data.subarray(src, src + n * row), dst);
+      this.len[b] += n;
+    }
+    return before;
+  }
+
+  /** The whole buffer as (B, capacity, NKV, HS) tensors (views, no copy). */
+  views(): { k: Tensor; v: Tensor } {
+    const shape = [this.B, this.capacity, this.NKV, this.HS];
+    return { k: new Tensor(this.k, shape), v: new Tensor(this.v, shape) };
+  }
+
+  bytes(): number {
+    let n = 0;
+    for (let b = 0; b < this.B; b++) n += this.len[b];
+    return 2 * n * this.NKV * this.HS * 4;
+  }
+}
+
+export class KVCache {
+  readonly layers: LayerKV[];
+  /** (B) the position id the next token of each row gets. */
+  readonly nextPos: Int32Array;
+
+  constructor(readonly B: number, readonly capacity: number, numLayers: number, NKV: number, HS: number) {
+    this.layers = Array.from({ length: numLayers }, () => new LayerKV(B, capacity, NKV, HS));
+    this.nextPos = new Int32Array(B);
+  }
+
+  /** Bytes of the filled K and V entries over all layers (f32). */
+  bytes(): number {
+    return this.layers.reduce((s, l) => s + l.bytes(), 0);
+  }
+}
