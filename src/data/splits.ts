@@ -5,8 +5,9 @@
 // seeds by construction (and an example can be regenerated from its id alone).
 // Held-out rule: HELDOUT_PAIRS is one (shape, colour) pair per shape, each colour used once (a Latin
 // pattern, so every shape and every colour loses exactly one partner and the marginals stay
-// balanced). train/val/test never draw, and never name, these pairs; every heldout scene contains at
-// least one of them and its questions prefer to be about it.
+// balanced). train/val/test never draw, and never name, these pairs; the heldout split draws and
+// names only these pairs, so it contains no combination seen in training and every question in it
+// is about unseen combinations.
 // Not here: the generators themselves (shapes/), iteration (stream.ts).
 
 import { COLOURS, SHAPES, type Colour, type Shape } from "./shapes/attributes.js";
@@ -41,20 +42,15 @@ export function isSplit(s: string): s is Split {
 }
 
 export interface SplitRules {
+  /** Which (shape, colour) pairs scenes may contain. */
   allowed: SceneSpec["allowed"];
+  /** Which pairs questions may name. */
   askable: QuestionContext["askable"];
-  focus?: QuestionContext["focus"];
-  /** How many held-out objects each scene must contain. */
-  forced: number;
 }
 
 export function splitRules(split: Split): SplitRules {
-  if (split === "heldout") {
-    const all = () => true;
-    return { allowed: all, askable: all, focus: (o) => isHeldOutPair(o.shape, o.colour), forced: 1 };
-  }
-  const seen = (s: Shape, c: Colour) => !isHeldOutPair(s, c);
-  return { allowed: seen, askable: seen, forced: 0 };
+  const rule = split === "heldout" ? isHeldOutPair : (s: Shape, c: Colour) => !isHeldOutPair(s, c);
+  return { allowed: rule, askable: rule };
 }
 
 export interface Difficulty {

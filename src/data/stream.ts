@@ -7,7 +7,7 @@
 // answer if a count question is coming, sample the scene under the split's combination rule, then ask.
 // Not here: files (llava-json.ts writes datasets to disk), tokenisation (vocab.ts), batching.
 
-import { COLOURS, SHAPES, type Colour, type Shape } from "./shapes/attributes.js";
+import { COLOURS, SHAPES } from "./shapes/attributes.js";
 import { sceneQuestion, type QuestionContext } from "./shapes/questions.js";
 import { renderScene } from "./shapes/render.js";
 import { sampleScene, type CountPlan, type Scene } from "./shapes/scene.js";
@@ -21,7 +21,7 @@ import {
 } from "./shapes/templates.js";
 import { videoQuestion } from "./shapes/video-questions.js";
 import { frameScene, sampleVideo, type VideoScene } from "./shapes/video.js";
-import { DIFFICULTIES, HELDOUT_PAIRS, exampleRng, splitRules, type Difficulty, type ExampleKind, type Split } from "./splits.js";
+import { DIFFICULTIES, exampleRng, splitRules, type Difficulty, type ExampleKind, type Split } from "./splits.js";
 import type { Rng } from "./random.js";
 
 /** One turn of a LLaVA conversation. */
@@ -131,14 +131,11 @@ function buildImage(rng: Rng, opts: ExampleOptions): { scene: Scene; qa: QA[] } 
   const k = opts.questions ?? DEFAULT_QUESTIONS;
   const rules = splitRules(opts.split);
   let types = typeOrder<ImageQuestionType>(rng, IMAGE_QUESTION_TYPES, opts);
-  const forced = rules.forced > 0 ? rng.sample(HELDOUT_PAIRS, rules.forced) : [];
   // Plan the count answer before the scene exists, if a count question is among the first k types;
   // otherwise count is not used as a fallback (an unplanned count would skew the count answers).
-  const plan = types.slice(0, k).includes("count") ? planCount(rng, forced, d) : undefined;
+  const plan = types.slice(0, k).includes("count") ? planCount(rng, d) : undefined;
   if (!plan) types = types.filter((t) => t !== "count");
-  // Room for the planned matches plus the forced objects that do not match.
-  const planned = plan && plan !== "total" ? plan.n + forced.filter((f) => f[plan.attr] !== plan.value).length : 0;
-  const minN = Math.max(d.minObjects, forced.length, planned);
+  const minN = Math.max(d.minObjects, plan && plan !== "total" ? plan.n : 0);
   const nObjects = rng.range(minN, d.maxObjects);
   const scene = sampleScene(rng.fork("scene"), {
     nObjects,
@@ -147,24 +144,21 @@ function buildImage(rng: Rng, opts: ExampleOptions): { scene: Scene; qa: QA[] } 
     angleJitter: d.angleJitter,
     clutter: d.clutter,
     allowed: rules.allowed,
-    forced,
     countPlan: plan === "total" ? undefined : plan,
     // A unique largest or smallest object, so comparison questions need not fall back to yes/no.
     extremeSize: types.slice(0, k).includes("comparison") ? (rng.bool() ? 1 : -1) : undefined,
   });
-  const ctx: QuestionContext = { rng: rng.fork("questions"), askable: rules.askable, focus: rules.focus, countPlan: plan };
+  const ctx: QuestionContext = { rng: rng.fork("questions"), askable: rules.askable, countPlan: plan };
   return { scene, qa: ask(types, k, (t) => sceneQuestion(t, scene, ctx)) };
 }
 
-/** A third each: total, per colour, per shape; per-attribute targets uniform in what forced objects allow. */
-function planCount(rng: Rng, forced: ReadonlyArray<{ shape: Shape; colour: Colour }>, d: Difficulty): CountPlan | "total" {
+/** A third each: total, per colour, per shape; per-attribute targets uniform in 0..MAX_PLANNED_COUNT. */
+function planCount(rng: Rng, d: Difficulty): CountPlan | "total" {
   const which = rng.int(3);
   if (which === 0) return "total";
   const attr = which === 1 ? "colour" : "shape";
   const value = attr === "colour" ? rng.pick(COLOURS) : rng.pick(SHAPES);
-  const have = forced.filter((f) => f[attr] === value).length;
-  const room = d.maxObjects - (forced.length - have);
-  return { attr, value, n: rng.range(have, Math.min(MAX_PLANNED_COUNT, room)) };
+  return { attr, value, n: rng.range(0, Math.min(MAX_PLANNED_COUNT, d.maxObjects)) };
 }
 
 function buildVideo(rng: Rng, opts: ExampleOptions): { scene: VideoScene; qa: QA[] } {
@@ -182,8 +176,7 @@ function buildVideo(rng: Rng, opts: ExampleOptions): { scene: VideoScene; qa: QA
     angleJitter: d.angleJitter,
     clutter: d.clutter,
     allowed: rules.allowed,
-    forced: rules.forced > 0 ? rng.sample(HELDOUT_PAIRS, rules.forced) : [],
   });
-  const ctx: QuestionContext = { rng: rng.fork("questions"), askable: rules.askable, focus: rules.focus };
+  const ctx: QuestionContext = { rng: rng.fork("questions"), askable: rules.askable };
   return { scene: clip, qa: ask(types, k, (t) => videoQuestion(t, clip, ctx)) };
 }

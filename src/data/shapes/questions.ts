@@ -48,8 +48,6 @@ export interface QuestionContext {
   rng: Rng;
   /** Whether a (shape, colour) pair may be named in a question (train never names held-out pairs). */
   askable: (shape: Shape, colour: Colour) => boolean;
-  /** Objects to prefer as question targets (held-out split: the unseen combinations). */
-  focus?: (o: Named) => boolean;
   /** The count plan the scene was sampled with; "total" asks for the number of objects. */
   countPlan?: CountPlan | "total";
 }
@@ -64,11 +62,9 @@ export function describable<T extends Named>(objs: T[]): T[] {
   return objs.filter((o) => objs.filter((p) => p.colour === o.colour && p.shape === o.shape).length === 1);
 }
 
-/** Pick uniformly, but from the focus objects when there are any and a coin says so. */
-export function pickTarget<T>(items: T[], ctx: QuestionContext, obj: (t: T) => Named): T | null {
-  if (items.length === 0) return null;
-  const focused = ctx.focus ? items.filter((t) => ctx.focus!(obj(t))) : [];
-  return focused.length > 0 && ctx.rng.bool(0.75) ? ctx.rng.pick(focused) : ctx.rng.pick(items);
+/** A uniformly chosen candidate, or null if there is none. */
+export function pickTarget<T>(items: T[], ctx: QuestionContext): T | null {
+  return items.length === 0 ? null : ctx.rng.pick(items);
 }
 
 /** The object alone in region r, well inside it, with every other centre well outside; else null. */
@@ -114,7 +110,7 @@ function atRegion(objs: Obj[], ctx: QuestionContext, key: TemplateKey, answer: (
     const o = aloneInRegion(objs, r);
     if (o) hits.push({ r, o });
   }
-  const hit = pickTarget(hits, ctx, (h) => h.o);
+  const hit = pickTarget(hits, ctx);
   return hit ? makeQA(key, { region: REGIONS[hit.r] }, answer(hit.o)) : null;
 }
 
@@ -130,7 +126,7 @@ function exists(objs: Obj[], ctx: QuestionContext, key: TemplateKey, slots: (o: 
   const asked = objs.filter((o) => ctx.askable(o.shape, o.colour));
   const present = new Set(objs.map((o) => JSON.stringify(slots(o))));
   if (ctx.rng.bool()) {
-    const o = pickTarget(asked, ctx, (x) => x);
+    const o = pickTarget(asked, ctx);
     return o ? makeQA(key, slots(o), "yes") : null;
   }
   const absent = allPairs(ctx).filter((o) => !present.has(JSON.stringify(slots(o))));
@@ -162,7 +158,7 @@ const relation: Record<string, Gen> = {
   above: (objs, ctx) => ordered(objs, ctx, "relation/above", (o) => o.y),
   where: (objs, ctx) => {
     const pairs = pairsOf(describable(objs)).filter(([a, b]) => whereOf(a, b) !== null);
-    const p = pickTarget(pairs, ctx, (q) => q[0]);
+    const p = pickTarget(pairs, ctx);
     return p ? makeQA("relation/where", { a: describe(p[0]), b: describe(p[1]) }, whereOf(p[0], p[1])!) : null;
   },
   "nearest-colour": (objs, ctx) => nearestOf(objs, ctx, "relation/nearest-colour", (o) => o.colour),
@@ -178,7 +174,7 @@ function pairsOf(objs: Obj[]): [Obj, Obj][] {
 /** Yes/no on an ordering along `key` (smaller first): answer first, then orient the pair. */
 function ordered(objs: Obj[], ctx: QuestionContext, key: TemplateKey, coord: (o: Obj) => number): QA | null {
   const pairs = pairsOf(describable(objs)).filter(([a, b]) => coord(b) - coord(a) >= MARGINS.axis);
-  const p = pickTarget(pairs, ctx, (q) => q[0]);
+  const p = pickTarget(pairs, ctx);
   if (!p) return null;
   const yes = ctx.rng.bool();
   const [a, b] = yes ? p : [p[1], p[0]];
@@ -197,7 +193,7 @@ export function whereOf(a: Obj, b: Obj): string | null {
 
 function nearestOf(objs: Obj[], ctx: QuestionContext, key: TemplateKey, answer: (o: Obj) => string): QA | null {
   const cands = describable(objs).filter((t) => clearNearest(objs, t) !== null);
-  const t = pickTarget(cands, ctx, (x) => x);
+  const t = pickTarget(cands, ctx);
   return t ? makeQA(key, { a: describe(t) }, answer(clearNearest(objs, t)!)) : null;
 }
 
@@ -208,7 +204,7 @@ const comparison: Record<string, Gen> = {
   "smallest-shape": (objs) => extreme(objs, -1, "comparison/smallest-shape", (o) => o.shape),
   larger: (objs, ctx) => {
     const pairs = pairsOf(describable(objs)).filter(([a, b]) => sizeRank(a) > sizeRank(b));
-    const p = pickTarget(pairs, ctx, (q) => q[0]);
+    const p = pickTarget(pairs, ctx);
     if (!p) return null;
     const yes = ctx.rng.bool();
     const [a, b] = yes ? p : [p[1], p[0]];

@@ -6,8 +6,8 @@
 // tests (and test/data/checker.ts) recompute answers from it without the generator's code.
 //
 // The sampler takes a `SceneSpec`: object count, size scale, occlusion, which (shape, colour) pairs are
-// allowed (the held-out rule), objects that must appear, and an optional count plan ("exactly n red
-// objects") so that count answers can be chosen before the scene is drawn (answer balance).
+// allowed (the held-out rule), an optional count plan ("exactly n red objects", so count answers are
+// chosen before the scene is drawn) and an optional unique largest/smallest object.
 // Not here: pixels (render.ts), questions (questions.ts), motion (video.ts).
 
 import { COLOURS, SHAPES, SIZES, SIZE_RADIUS, type Colour, type Shape, type Size } from "./attributes.js";
@@ -64,10 +64,8 @@ export interface SceneSpec {
   angleJitter: number;
   /** 0 = clean background, 1 = noisy background with distractor strokes. */
   clutter: number;
-  /** Whether a (shape, colour) pair may be sampled freely (forced objects bypass this). */
+  /** Whether a (shape, colour) pair may be sampled (the split's combination rule). */
   allowed: (shape: Shape, colour: Colour) => boolean;
-  /** Objects that must appear, e.g. held-out combinations. */
-  forced?: ReadonlyArray<{ shape: Shape; colour: Colour }>;
   countPlan?: CountPlan;
   /** Make exactly one object the largest (1) or the smallest (-1) size class, for comparison questions. */
   extremeSize?: 1 | -1;
@@ -110,22 +108,16 @@ export interface Attrs {
   size: Size;
 }
 
-/** Shapes, colours and sizes of spec.nObjects objects, honouring forced objects and the count plan. */
+/** Shapes, colours and sizes of spec.nObjects objects, honouring the combination rule and count plan. */
 export function sampleAttributes(
   rng: Rng,
-  spec: Pick<SceneSpec, "nObjects" | "allowed" | "forced" | "countPlan" | "extremeSize">,
+  spec: Pick<SceneSpec, "nObjects" | "allowed" | "countPlan" | "extremeSize">,
 ): Attrs[] {
-  const forced = spec.forced ?? [];
   const plan = spec.countPlan;
-  if (forced.length > spec.nObjects) throw new Error(`${forced.length} forced objects > nObjects ${spec.nObjects}`);
-  const out: Attrs[] = forced.map((f) => ({ ...f, size: rng.pick(SIZES) }));
-  let need = 0; // how many more objects must match the count plan
-  if (plan) {
-    const have = out.filter((o) => o[plan.attr] === plan.value).length;
-    need = plan.n - have;
-    if (need < 0 || need > spec.nObjects - out.length)
-      throw new Error(`count plan ${plan.attr}=${plan.value} n=${plan.n} impossible with ${forced.length} forced`);
-  }
+  const out: Attrs[] = [];
+  let need = plan ? plan.n : 0; // how many more objects must match the count plan
+  if (plan && (need < 0 || need > spec.nObjects))
+    throw new Error(`count plan ${plan.attr}=${plan.value} n=${plan.n} impossible with ${spec.nObjects} objects`);
   while (out.length < spec.nObjects) {
     const mode = !plan ? "free" : need > 0 ? "match" : "avoid";
     out.push({ ...samplePair(rng, spec.allowed, plan, mode), size: rng.pick(SIZES) });

@@ -48,7 +48,7 @@ const order: Record<string, Gen> = {
     const objs = describable(v.objects);
     const pairs: [VideoObject, VideoObject][] = [];
     for (const a of objs) for (const b of objs) if (a.start < b.start) pairs.push([a, b]);
-    const p = pickTarget(pairs, ctx, (q) => q[0]);
+    const p = pickTarget(pairs, ctx);
     if (!p) return null;
     const yes = ctx.rng.bool();
     const [a, b] = yes ? p : [p[1], p[0]];
@@ -59,7 +59,7 @@ const order: Record<string, Gen> = {
 const direction: Record<string, Gen> = {
   where: (v, ctx) => {
     const movers = describable(v.objects).filter((o) => directionOf(o) !== null);
-    const o = pickTarget(movers, ctx, (x) => x);
+    const o = pickTarget(movers, ctx);
     return o ? makeQA("video-direction/where", { a: describe(o) }, directionOf(o)!) : null;
   },
   "which-colour": (v, ctx) => {
@@ -95,7 +95,7 @@ const state: Record<string, Gen> = {
   visible: (v, ctx) => {
     const yes = ctx.rng.bool();
     const cands = describable(v.objects).filter((o) => yes || o.start > 0 || o.end < v.frames);
-    const o = pickTarget(cands, ctx, (x) => x);
+    const o = pickTarget(cands, ctx);
     if (!o) return null;
     const frames = [...Array(v.frames).keys()].filter((f) => (o.start <= f && f < o.end) === yes);
     const f = ctx.rng.pick(frames);

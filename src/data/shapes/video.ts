@@ -42,7 +42,7 @@ export interface VideoScene {
   background: Background;
 }
 
-export interface VideoSpec extends Pick<SceneSpec, "sizeScale" | "angleJitter" | "clutter" | "allowed" | "forced"> {
+export interface VideoSpec extends Pick<SceneSpec, "sizeScale" | "angleJitter" | "clutter" | "allowed"> {
   frames: number;
   nObjects: number;
   /** How many objects move (the rest stay still). */
