@@ -103,7 +103,7 @@ export function validateRecord(raw: unknown, index: number): { record?: LlavaRec
     const total = tags.reduce((a, b) => a + b, 0);
     if (images.length === 0 && total > 0) err("conversations", `has ${total} <image> placeholder(s) but no image`);
     if (images.length > 0 && tags[0] === 0) err("conversations[0].value", "the first human turn must contain <image>");
-    if (images.length > 0 && total !== 1 && total !== images.length)
+    if (images.length > 0 && tags[0] > 0 && total !== 1 && total !== images.length)
       err("conversations", `${total} <image> placeholders for ${images.length} image(s) (expected 1 or one per image)`);
   }
   let types: string[] | undefined;

@@ -141,9 +141,13 @@ export class Rng {
     return this.shuffled(items).slice(0, k);
   }
 
-  /** Approximately normal(0, 1) (sum of 4 uniforms, rescaled); enough for pixel noise. */
+  /**
+   * Cheap zero-mean, unit-variance noise for pixels: the sum of the two 16-bit halves of one output
+   * (a triangular distribution on [-sqrt(6), sqrt(6)]), one generator step per pixel.
+   */
   noise(): number {
-    return (this.float() + this.float() + this.float() + this.float() - 2) * 1.7320508;
+    const x = this.u32();
+    return ((x & 0xffff) + (x >>> 16) - 65535) * (2.449489743 / 65536);
   }
 }
 

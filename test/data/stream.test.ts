@@ -1,0 +1,53 @@
+import { describe, expect, test } from "vitest";
+import { createHash } from "node:crypto";
+import { makeExample, streamExamples, exampleId } from "../../src/data/stream.js";
+import type { VideoScene } from "../../src/data/shapes/video.js";
+
+const digest = (frames: Uint8Array[]) => {
+  const h = createHash("sha256");
+  for (const f of frames) h.update(f);
+  return h.digest("hex");
+};
+
+describe("stream", () => {
+  test("deterministic per seed, down to the pixels; a different seed gives different data", () => {
+    for (const kind of ["image", "video"] as const) {
+      const a = makeExample(kind, 17, { split: "train", size: 64 });
+      const b = makeExample(kind, 17, { split: "train", size: 64 });
+      expect(b.qa).toEqual(a.qa);
+      expect(b.scene).toEqual(a.scene);
+      expect(digest(b.frames)).toBe(digest(a.frames));
+      const c = makeExample(kind, 17, { split: "train", size: 64, seed: 1 });
+      expect(c.scene).not.toEqual(a.scene);
+      expect(c.id).toBe(exampleId("train", kind, 17, 1));
+    }
+  });
+
+  test("rendering does not change the questions; streaming equals random access", () => {
+    const streamed = [...streamExamples("image", { split: "val", start: 5, count: 5, render: false })];
+    streamed.forEach((ex, k) => {
+      const direct = makeExample("image", 5 + k, { split: "val", size: 32 });
+      expect(direct.qa).toEqual(ex.qa);
+      expect(direct.id).toBe(ex.id);
+      expect(direct.frames[0].length).toBe(32 * 32 * 3);
+    });
+  });
+
+  test("video clips: 8-16 frames, objects appear, move and disappear", () => {
+    let appear = 0, disappear = 0, move = 0;
+    for (const ex of streamExamples("video", { split: "train", count: 200, render: false })) {
+      const v = ex.scene as VideoScene;
+      expect(v.frames).toBeGreaterThanOrEqual(8);
+      expect(v.frames).toBeLessThanOrEqual(16);
+      for (const o of v.objects) {
+        if (o.start > 0) appear++;
+        if (o.end < v.frames) disappear++;
+        if (o.vx !== 0 || o.vy !== 0) move++;
+      }
+      expect(ex.conversations[0].value.startsWith("<image>\n")).toBe(true);
+    }
+    expect(Math.min(appear, disappear, move)).toBeGreaterThan(100);
+    const rendered = makeExample("video", 3, { split: "test", size: 48 });
+    expect(rendered.frames.length).toBe((rendered.scene as VideoScene).frames);
+  });
+});

@@ -1,0 +1,57 @@
+import { afterAll, describe, expect, test } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SPECIAL_TOKENS, Vocab, tokenize } from "../../src/data/vocab.js";
+import { loadVocab, saveVocab } from "../../src/data/vocab-file.js";
+import { DIFFICULTIES, SPLITS } from "../../src/data/splits.js";
+import { streamExamples } from "../../src/data/stream.js";
+
+const dir = mkdtempSync(join(tmpdir(), "vlmc-vocab-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("vocab", () => {
+  test("deterministic: specials first in order, then sorted unique words", () => {
+    const v = Vocab.build(), w = Vocab.build();
+    expect(w.tokens).toEqual(v.tokens);
+    expect(v.tokens.slice(0, SPECIAL_TOKENS.length)).toEqual([...SPECIAL_TOKENS]);
+    const words = v.tokens.slice(SPECIAL_TOKENS.length);
+    expect(words).toEqual([...words].sort());
+    expect(new Set(words).size).toBe(words.length);
+    expect(v.size).toBeLessThan(150);
+  });
+
+  test("covers every word of thousands of generated examples (all splits, kinds, difficulties)", () => {
+    const v = Vocab.build();
+    const missing = new Set<string>();
+    for (const difficulty of Object.values(DIFFICULTIES))
+      for (const split of SPLITS)
+        for (const kind of ["image", "video"] as const)
+          for (const ex of streamExamples(kind, { split, difficulty, count: 150, render: false }))
+            for (const t of ex.conversations) for (const tok of tokenize(t.value)) if (!v.has(tok)) missing.add(tok);
+    expect([...missing]).toEqual([]);
+  });
+
+  test("tokenize, encode, decode", () => {
+    expect(tokenize("<image>\nWhat colour is the object in the top left?")).toEqual([
+      "<image>", "what", "colour", "is", "the", "object", "in", "the", "top", "left", "?",
+    ]);
+    expect(tokenize("a,b. c?<voco>")).toEqual(["a,b", ".", "c", "?", "<voco>"]);
+    const v = Vocab.build();
+    const q = "<image>\nhow many red objects are there?";
+    const ids = v.encode(q, { bos: true, eos: true });
+    expect(ids[0]).toBe(v.special("<s>"));
+    expect(ids.at(-1)).toBe(v.special("</s>"));
+    expect(v.decode(ids, { skipSpecial: true })).toBe("<image> how many red objects are there?");
+    expect(v.encode("zebra")).toEqual([v.special("<unk>")]);
+    expect(() => v.decode([v.size])).toThrow(/outside vocab/);
+  });
+
+  test("JSON file round trip; a corrupt file is rejected with its name", () => {
+    const v = Vocab.build(["extra"]);
+    saveVocab(join(dir, "v.json"), v);
+    expect(loadVocab(join(dir, "v.json")).tokens).toEqual(v.tokens);
+    expect(() => Vocab.fromJSON({ version: 1, tokens: ["<s>"] })).toThrow(/token 0 must be <pad>/);
+    expect(() => loadVocab(join(dir, "none.json"))).toThrow(/none\.json: cannot read vocab/);
+  });
+});
