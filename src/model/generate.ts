@@ -10,7 +10,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import type { DecoderHooks } from "./hooks.js";
 import { KVCache } from "./kv-cache.js";
 import { TokenKind, type TokenLayout } from "./layout.js";
-import type { LayerStats, LlamaForCausalLM } from "./llama.js";
+import type { CausalLM, LayerStats } from "./llama.js";
 
 export interface SampleOptions {
   /** 0 (default) = greedy. */
@@ -47,7 +47,7 @@ function argmax(a: Float32Array): number {
 }
 
 /** Logits (B, V) of each row's last real token, computing the LM head only for those rows. */
-function lastLogits(lm: LlamaForCausalLM, h: Tensor, L: TokenLayout): Tensor {
+function lastLogits(lm: CausalLM, h: Tensor, L: TokenLayout): Tensor {
   const C = lm.cfg.hidden_size;
   const last = Int32Array.from({ length: L.B }, (_, b) => b * L.T + Math.max(0, L.length[b] - 1));
   return lm.lm_head.forward(gatherRows(reshape(h, [L.B * L.T, C]), last)); // (B, V)
@@ -60,7 +60,7 @@ export interface PrefillResult {
 }
 
 /** Runs the prompt embeddings h (B, T, C) through the decoder, filling the cache. Returns last-token logits. */
-export function prefill(lm: LlamaForCausalLM, h: Tensor, L: TokenLayout, cache: KVCache, hooks?: DecoderHooks): PrefillResult {
+export function prefill(lm: CausalLM, h: Tensor, L: TokenLayout, cache: KVCache, hooks?: DecoderHooks): PrefillResult {
   return noGrad(() => {
     const out = lm.model.forwardEmbeds(h, L, { cache, hooks });
     return { logits: lastLogits(lm, out.h, out.layout), stats: out.stats, layout: out.layout };
@@ -68,7 +68,7 @@ export function prefill(lm: LlamaForCausalLM, h: Tensor, L: TokenLayout, cache: 
 }
 
 /** Feeds one token per row at the next position of each row; returns logits (B, V). */
-export function decodeOne(lm: LlamaForCausalLM, tokens: Int32Array, cache: KVCache): { logits: Tensor; stats: LayerStats[] } {
+export function decodeOne(lm: CausalLM, tokens: Int32Array, cache: KVCache): { logits: Tensor; stats: LayerStats[] } {
   const B = tokens.length;
   const L: TokenLayout = {
     B, T: 1, pos: cache.nextPos.slice(), keyLo: new Int32Array(B), keyHi: new Int32Array(B).fill(1),
@@ -91,7 +91,7 @@ export interface GenerateOptions extends SampleOptions {
  * after emitting eosId. Every emitted token, the last one too, is fed through the model, so the
  * cache holds the whole conversation and a next turn can be prefilled against it.
  */
-export function decodeN(lm: LlamaForCausalLM, first: Int32Array, cache: KVCache, opts: GenerateOptions): { tokens: number[][]; stats: LayerStats[][] } {
+export function decodeN(lm: CausalLM, first: Int32Array, cache: KVCache, opts: GenerateOptions): { tokens: number[][]; stats: LayerStats[][] } {
   const B = first.length;
   const tokens: number[][] = Array.from({ length: B }, () => []);
   const done = new Uint8Array(B);
@@ -112,7 +112,7 @@ export function decodeN(lm: LlamaForCausalLM, first: Int32Array, cache: KVCache,
 }
 
 /** Prefill + decode. The cache is created with room for the prompt and the new tokens. */
-export function generate(lm: LlamaForCausalLM, h: Tensor, L: TokenLayout, opts: GenerateOptions & { hooks?: DecoderHooks; cache?: KVCache }):
+export function generate(lm: CausalLM, h: Tensor, L: TokenLayout, opts: GenerateOptions & { hooks?: DecoderHooks; cache?: KVCache }):
   { tokens: number[][]; cache: KVCache; prefillStats: LayerStats[]; decodeStats: LayerStats[][] } {
   const cfg = lm.cfg;
   const cache = opts.cache ?? new KVCache(L.B, L.T + opts.maxNewTokens + 1, cfg.num_hidden_layers, cfg.num_key_value_heads, cfg.hidden_size / cfg.num_attention_heads);

@@ -179,7 +179,14 @@ function advancePositions(cache: KVCache, L: TokenLayout): void {
   }
 }
 
-export class LlamaForCausalLM extends Module {
+/** What generation needs of a causal LM: a decoder stack, its config and an LM head. */
+export interface CausalLM {
+  readonly cfg: LlamaConfig;
+  model: LlamaModel;
+  lm_head: Linear;
+}
+
+export class LlamaForCausalLM extends Module implements CausalLM {
   model: LlamaModel; lm_head: Linear;
 
   constructor(readonly cfg: LlamaConfig, seed = 0) {

@@ -2,12 +2,13 @@
 // src/model or src/kernels: the reference for the model tests. Supports grouped-query heads,
 // HF rotate-half RoPE, and per-layer removal of tokens (a token removed at layer l is neither
 // computed nor visible as a key from layer l on), the semantics token-pruning reducers must have.
-import type { LlamaForCausalLM } from "../../src/model/llama.js";
+import type { CausalLM } from "../../src/model/llama.js";
+import type { Module } from "../../src/nn/module.js";
 import { rope64, rmsNorm64, softmaxRows64 } from "./ref64.js";
 
 type W = Map<string, Float64Array>;
 
-function weights(m: LlamaForCausalLM): W {
+function weights(m: Module): W {
   return new Map(m.namedParameters().map(([n, t]) => [n, Float64Array.from(t.data)]));
 }
 
@@ -26,14 +27,20 @@ function linear(x: Float64Array, w: Float64Array, T: number, inF: number, outF: 
  * Logits (T, V) for one sequence of token ids. removedFrom[t] = the first layer at which token t no
  * longer exists (Infinity = never removed). Positions are 0..T-1 (kept tokens keep theirs).
  */
-export function llama64(m: LlamaForCausalLM, ids: number[], removedFrom: number[] = []): Float64Array {
+export function llama64(m: CausalLM & Module, ids: number[], removedFrom: number[] = []): Float64Array {
+  const C = m.cfg.hidden_size;
+  const emb = Float64Array.from(m.model.embed_tokens.weight.data);
+  const x = new Float64Array(ids.length * C);
+  ids.forEach((id, t) => x.set(emb.subarray(id * C, (id + 1) * C), t * C));
+  return llama64Embeds(m, x, ids.length, removedFrom);
+}
+
+/** The same from input embeddings x (T, C), e.g. with image features spliced in. */
+export function llama64Embeds(m: CausalLM & Module, x: Float64Array, T: number, removedFrom: number[] = []): Float64Array {
   const cfg = m.cfg, W = weights(m);
-  const T = ids.length, C = cfg.hidden_size, NH = cfg.num_attention_heads, NKV = cfg.num_key_value_heads, HS = C / NH;
+  const C = cfg.hidden_size, NH = cfg.num_attention_heads, NKV = cfg.num_key_value_heads, HS = C / NH;
   const I = cfg.intermediate_size, V = cfg.vocab_size, eps = cfg.rms_norm_eps;
   const gone = (t: number, l: number) => l >= (removedFrom[t] ?? Infinity);
-  let x = new Float64Array(T * C);
-  const emb = W.get("model.embed_tokens.weight")!;
-  ids.forEach((id, t) => x.set(emb.subarray(id * C, (id + 1) * C), t * C));
   const pos = Int32Array.from({ length: T }, (_, t) => t);
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
     const p = `model.layers.${l}.`;
