@@ -1,6 +1,7 @@
 // The `vlmc` command: parses arguments and dispatches to the command modules.
 import { Command } from "commander";
 import { registerBenchCommands } from "./bench.js";
+import { registerDataCommands } from "./data.js";
 import { reportAndExit } from "./errors.js";
 
 const program = new Command();
@@ -9,6 +10,7 @@ program
   .description("vlm-compress: build, train, run and compress LLaVA-style vision-language models")
   .version("0.1.0")
   .showHelpAfterError();
+registerDataCommands(program);
 registerBenchCommands(program);
 
 try {
