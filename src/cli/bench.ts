@@ -2,7 +2,9 @@
 import type { Command } from "commander";
 import { writeFileSync } from "node:fs";
 import { runEngineBench, formatEngineTable, type EngineBenchSet } from "../../bench/engine-report.js";
+import { benchModel, formatModelTable } from "../../bench/model.js";
 import { describeKernels } from "../kernels/index.js";
+import { PRESET_NAMES, type PresetName } from "../model/presets.js";
 import { UsageError } from "./errors.js";
 
 const ALL_SETS: readonly EngineBenchSet[] = ["ts", "native", "onnxruntime"];
@@ -26,5 +28,18 @@ export function registerBenchCommands(program: Command): void {
       const json = JSON.stringify(result, null, 2);
       if (opts.out !== undefined) writeFileSync(opts.out, json + "\n");
       console.log(opts.json ? json : formatEngineTable(result));
+    });
+  bench
+    .command("model")
+    .description("VLM speed per preset: ViT, prefill (one image + 20-token question), decode, KV-cache bytes, FLOPs")
+    .option("--json", "print JSON on stdout")
+    .option("--quick", "fewer runs per figure")
+    .option("--presets <list>", "comma-separated presets", "small,llava576")
+    .action((opts: { json?: boolean; quick?: boolean; presets: string }) => {
+      const presets = opts.presets.split(",").map((s) => s.trim());
+      for (const p of presets) if (!PRESET_NAMES.includes(p as PresetName)) throw new UsageError(`--presets: unknown preset "${p}" (expected ${PRESET_NAMES.join(", ")})`);
+      console.error(describeKernels());
+      const rows = presets.map((p) => benchModel(p as PresetName, opts.quick ?? false, (l) => console.error(l)));
+      console.log(opts.json ? JSON.stringify(Object.fromEntries(rows.map((r) => [r.preset, r])), null, 2) : formatModelTable(rows));
     });
 }

@@ -98,6 +98,7 @@ describe.each(availableKernelSets())("norms, rope, attention, gather, losses (%s
     });
     expect(() => T.embedding(T.Tensor.zeros([5, 2]), Int32Array.of(1, 5))).toThrow(/embedding: index 5 at position 1 out of range \[0, 5\)/);
     expect(() => T.gatherRows(T.Tensor.zeros([5, 2]), Int32Array.of(-1))).toThrow(/out of range/);
+    expect(() => T.embedding(T.Tensor.zeros([5, 2]), Float32Array.of(1.5) as unknown as Int32Array)).toThrow(/embedding: indices must be an Int32Array, got Float32Array/);
     expect(() => T.scatterRows(T.Tensor.zeros([3, 2]), Int32Array.of(1, 1), T.Tensor.zeros([2, 2]))).toThrow(/repeated/);
   });
 
@@ -115,6 +116,7 @@ describe.each(availableKernelSets())("norms, rope, attention, gather, losses (%s
     expect(x.grad?.toArray().every((g) => g === 0)).toBe(true);
     expect(() => T.crossEntropy(x, Int32Array.from([7, 0]))).toThrow(/crossEntropy: index 7/);
     expect(() => T.crossEntropy(x, Int32Array.from([1]))).toThrow(/1 targets for 2 rows/);
+    expect(() => T.crossEntropy(x, [1, 2] as unknown as Int32Array)).toThrow(/crossEntropy: indices must be an Int32Array, got Array/);
   });
 
   it("KL divergence against a fixed teacher, with a row mask and temperature", () => {

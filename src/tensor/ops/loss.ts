@@ -16,6 +16,7 @@ export const IGNORE_INDEX = -100; // Hugging Face / LLaVA convention for masked 
 export function crossEntropy(logits: Tensor, targets: Int32Array, ignoreIndex = IGNORE_INDEX): Tensor {
   const V = logits.shape[logits.ndim - 1];
   const N = logits.size / V;
+  checkIndices("crossEntropy", targets, Number.MAX_SAFE_INTEGER); // dtype only: range is checked below, ignoring ignoreIndex
   if (targets.length !== N) throw new OpError("crossEntropy", `${targets.length} targets for ${N} rows of logits ${fmt(logits.shape)}`);
   let count = 0;
   for (let i = 0; i < N; i++) {
