@@ -65,11 +65,16 @@ export function normAxis(op: string, axis: number, ndim: number): number {
   return a;
 }
 
-/** Index arrays must be Int32Array (a Float32Array of ids would silently truncate) and in range. */
-export function checkIndices(op: string, idx: Int32Array, limit: number): void {
+/** Index arrays must be Int32Array: a Float32Array or plain array of ids would be silently misread. */
+export function checkIndexDtype(op: string, idx: Int32Array): void {
   if (!(idx instanceof Int32Array)) {
     throw new OpError(op, `indices must be an Int32Array, got ${(idx as object)?.constructor?.name ?? typeof idx}`);
   }
+}
+
+/** Int32Array indices, each in [0, limit). */
+export function checkIndices(op: string, idx: Int32Array, limit: number): void {
+  checkIndexDtype(op, idx);
   for (let i = 0; i < idx.length; i++) {
     const v = idx[i];
     if (v < 0 || v >= limit) throw new OpError(op, `index ${v} at position ${i} out of range [0, ${limit})`);

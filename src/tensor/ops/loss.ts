@@ -2,7 +2,7 @@
 // primitive ops (so its backward comes for free).
 import { K } from "../../kernels/index.js";
 import { record } from "../autograd.js";
-import { checkIndices, fmt, OpError } from "../shape.js";
+import { checkIndexDtype, checkIndices, fmt, OpError } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { exp, mul, scale, sub } from "./elementwise.js";
 import { logSoftmax, sum } from "./reduce.js";
@@ -16,7 +16,7 @@ export const IGNORE_INDEX = -100; // Hugging Face / LLaVA convention for masked 
 export function crossEntropy(logits: Tensor, targets: Int32Array, ignoreIndex = IGNORE_INDEX): Tensor {
   const V = logits.shape[logits.ndim - 1];
   const N = logits.size / V;
-  checkIndices("crossEntropy", targets, Number.MAX_SAFE_INTEGER); // dtype only: range is checked below, ignoring ignoreIndex
+  checkIndexDtype("crossEntropy", targets);
   if (targets.length !== N) throw new OpError("crossEntropy", `${targets.length} targets for ${N} rows of logits ${fmt(logits.shape)}`);
   let count = 0;
   for (let i = 0; i < N; i++) {
