@@ -1,23 +1,21 @@
 // `vlmc data ...`: look at, measure, write and check datasets (thin wrappers over src/data).
 import type { Command } from "commander";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { contactSheet } from "../data/contact-sheet.js";
 import { writePng } from "../data/image-io.js";
 import { formatRecordError, loadLlavaJson, LlavaFormatError, writeLlavaDataset } from "../data/llava-json.js";
-import { DIFFICULTIES, SPLITS, isDifficultyName, isSplit, type Split } from "../data/splits.js";
+import { DIFFICULTIES, SPLITS, isDifficultyName, isSplit, type ExampleKind, type Split } from "../data/splits.js";
 import { collectStats, type DatasetStats } from "../data/stats.js";
 import { streamExamples, type ExampleOptions } from "../data/stream.js";
 import { saveVocab } from "../data/vocab-file.js";
 import { Vocab } from "../data/vocab.js";
-import type { ExampleKind } from "../data/splits.js";
 import { UsageError } from "./errors.js";
 
 interface GenFlags {
   split: string;
   seed: string;
   difficulty: string;
-  size: string;
+  size?: string;
   questions: string;
   start: string;
   video?: boolean;
@@ -48,14 +46,14 @@ function split(v: string): Split {
   return v;
 }
 
-function exampleOptions(f: GenFlags, splitName: Split, render: boolean): ExampleOptions & { start: number } {
+function exampleOptions(f: GenFlags, splitName: Split, render: boolean, size = 192): ExampleOptions & { start: number } {
   if (!isDifficultyName(f.difficulty))
     throw new UsageError(`--difficulty must be one of ${Object.keys(DIFFICULTIES).join(", ")}, got "${f.difficulty}"`);
   return {
     split: splitName,
     seed: int("--seed", f.seed, 0),
     difficulty: DIFFICULTIES[f.difficulty],
-    size: int("--size", f.size, 8),
+    size: f.size === undefined ? size : int("--size", f.size, 8),
     questions: int("--questions", f.questions, 1),
     start: int("--start", f.start, 0),
     render,
@@ -67,7 +65,7 @@ function genOptions(cmd: Command, defaultSplit = "train"): Command {
     .option("--split <name>", `one of ${SPLITS.join(", ")}`, defaultSplit)
     .option("--seed <n>", "dataset seed", "0")
     .option("--difficulty <name>", `one of ${Object.keys(DIFFICULTIES).join(", ")}`, "medium")
-    .option("--size <px>", "image side in pixels", "192")
+    .option("--size <px>", "image side in pixels (default 192)")
     .option("--questions <n>", "questions per image or clip", "4")
     .option("--start <i>", "index of the first example", "0")
     .option("--video", "video clips (ShapesVideoQA) instead of images");
@@ -75,15 +73,23 @@ function genOptions(cmd: Command, defaultSplit = "train"): Command {
 
 export function registerDataCommands(program: Command): void {
   const data = program.command("data").description("the generated ShapesQA / ShapesVideoQA data and LLaVA JSON files");
+  registerShow(data);
+  registerStats(data);
+  registerWrite(data);
+  registerCheck(data);
+  registerVocab(data);
+}
 
+function registerShow(data: Command): void {
   genOptions(data.command("show").description("write a contact sheet PNG of examples with their questions and answers"))
     .option("--n <count>", "number of examples", "16")
     .option("--out <file>", "PNG file to write", "samples.png")
     .option("--columns <n>", "image cells per row", "2")
     .action(
       userErrors((f: GenFlags & { n: string; out: string; columns: string }) => {
-        const opts = exampleOptions(f, split(f.split), true);
         const kind: ExampleKind = f.video ? "video" : "image";
+        // Clips show every frame side by side, so their frames default to half size.
+        const opts = exampleOptions(f, split(f.split), true, f.video ? 96 : 192);
         const examples = [...streamExamples(kind, { ...opts, count: int("--n", f.n, 1) })];
         const title = `Shapes${f.video ? "Video" : ""}QA  split=${opts.split} seed=${opts.seed} difficulty=${f.difficulty} from #${opts.start}`;
         const sheet = contactSheet(examples, { columns: int("--columns", f.columns, 1), title });
@@ -91,8 +97,10 @@ export function registerDataCommands(program: Command): void {
         console.log(`wrote ${f.out} (${examples.length} ${kind}s, ${sheet.width}x${sheet.height})`);
       }),
     );
+}
 
-  genOptions(data.command("stats").description("count question types and answers per split"), "all")
+function registerStats(data: Command): void {
+  genOptions(data.command("stats").description("count question types and answers per split (all splits by default)"), "all")
     .option("--n <count>", "examples per split and kind", "2000")
     .option("--kind <kind>", "image, video or both", "both")
     .option("--json", "print JSON: {split: {image: stats, video: stats}}")
@@ -110,8 +118,10 @@ export function registerDataCommands(program: Command): void {
         console.log(f.json ? JSON.stringify(out, null, 2) : formatStats(out));
       }),
     );
+}
 
-  genOptions(data.command("write").description("write examples as LLaVA JSON + PNG files"))
+function registerWrite(data: Command): void {
+  genOptions(data.command("write").description("write examples as LLaVA JSON + PNG files (and vocab.json)"))
     .requiredOption("--out <dir>", "output folder (created if missing)")
     .option("--n <count>", "number of examples", "100")
     .action(
@@ -129,7 +139,9 @@ export function registerDataCommands(program: Command): void {
         );
       }),
     );
+}
 
+function registerCheck(data: Command): void {
   data
     .command("check")
     .description("validate a LLaVA JSON/JSONL file and report malformed records")
@@ -151,7 +163,9 @@ export function registerDataCommands(program: Command): void {
         if (f.strict && r.errors.length > 0) throw new UsageError(new LlavaFormatError(file, r.errors).message);
       }),
     );
+}
 
+function registerVocab(data: Command): void {
   data
     .command("vocab")
     .description("write the word-level vocabulary of the generated text as JSON")
@@ -159,7 +173,7 @@ export function registerDataCommands(program: Command): void {
     .action(
       userErrors((f: { out: string }) => {
         const v = Vocab.build();
-        writeFileSync(f.out, JSON.stringify(v.toJSON(), null, 1) + "\n");
+        saveVocab(f.out, v);
         console.log(`wrote ${f.out} (${v.size} tokens)`);
       }),
     );

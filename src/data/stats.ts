@@ -10,7 +10,7 @@ import type { Example } from "./stream.js";
 
 export interface AnswerStats {
   questions: number;
-  /** Answer -> count, sorted by count (descending), then answer. */
+  /** Answer -> count, by count (descending) then answer; digit answers come first in numeric order. */
   answers: Record<string, number>;
   /** The most common answer and its share of this type's questions. */
   top: string;
@@ -68,19 +68,22 @@ export function collectStats(examples: Iterable<Example>): DatasetStats {
 }
 
 function answerStats(counts: Map<string, number>): AnswerStats {
-  const answers = sortedRecord(counts);
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
-  const [top, topCount] = Object.entries(answers)[0] ?? ["", 0];
-  return { questions: total, answers, top, maxShare: total > 0 ? topCount / total : 0 };
+  const [top, topCount] = sortedEntries(counts)[0] ?? ["", 0];
+  return { questions: total, answers: sortedRecord(counts), top, maxShare: total > 0 ? topCount / total : 0 };
 }
 
 function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
 }
 
+function sortedEntries(m: Map<string, number>): [string, number][] {
+  return [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+}
+
+/** NOTE: JS objects list integer-like keys ("0", "3") first in numeric order, whatever the insertion order. */
 function sortedRecord(m: Map<string, number>): Record<string, number> {
-  const e = [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  return Object.fromEntries(e);
+  return Object.fromEntries(sortedEntries(m));
 }
 
 function numericRecord(m: Map<string, number>): Record<string, number> {

@@ -38,7 +38,7 @@ export const MARGINS = {
 export const MAX_ANSWER_SHARE: Record<ImageQuestionType, number> = {
   attribute: 0.15, // measured ~0.11 (size answers are the densest group)
   existence: 0.55, // yes/no only, 0.5 by construction
-  count: 0.2, // ~0.15: 0-4 planned uniformly, 5-8 only as totals
+  count: 0.22, // ~0.18 ("2"): 0-4 planned uniformly, 5-8 only as totals
   relation: 0.22, // ~0.16 for yes / no
   comparison: 0.12, // ~0.07
   "two-hop": 0.12, // ~0.08
