@@ -18,7 +18,7 @@ export function clip64(m: CLIPVisionModel, pixels: Float32Array, selectLayer = -
   };
   // conv2d with stride p, weight (D, 3, p, p) flattened as (D, 3*p*p)
   const pw = w("embeddings.patch_embedding.weight");
-  let x = new Float64Array(T * D);
+  let x: Float64Array = new Float64Array(T * D);
   x.set(w("embeddings.class_embedding"), 0);
   for (let gy = 0; gy < G; gy++) for (let gx = 0; gx < G; gx++) for (let d = 0; d < D; d++) {
     let s = 0;
