@@ -13,7 +13,8 @@
 
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { writePng } from "./image-io.js";
+import { readImage, writePng } from "./image-io.js";
+import type { RgbImage } from "./image.js";
 import type { Example, Turn } from "./stream.js";
 
 export interface LlavaRecord {
@@ -189,6 +190,17 @@ export function loadLlavaJson(path: string, opts: LoadOptions = {}): LoadResult 
 /** Absolute paths of a record's images, in order. */
 export function recordImagePaths(record: LlavaRecord, imageRoot: string): string[] {
   return [record.image ?? []].flat().map((p) => resolve(imageRoot, p));
+}
+
+/** Decode a record's images (PNG, or JPEG with jpeg-js), in order; errors name the record and file. */
+export function loadRecordImages(record: LlavaRecord, imageRoot: string): RgbImage[] {
+  return recordImagePaths(record, imageRoot).map((p) => {
+    try {
+      return readImage(p);
+    } catch (e) {
+      throw new Error(`record ${record.id}: ${(e as Error).message}`);
+    }
+  });
 }
 
 /**

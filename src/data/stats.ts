@@ -24,8 +24,8 @@ export interface DatasetStats {
   questions: number;
   /** Question type -> answer distribution. */
   types: Record<string, AnswerStats>;
-  /** Template key ("type/subtype") -> number of questions. */
-  templates: Record<string, number>;
+  /** Template key ("type/subtype") -> answer distribution (the majority baseline of a model that reads the template). */
+  templates: Record<string, AnswerStats>;
   /** Objects per image or clip -> number of examples. */
   objects: Record<string, number>;
   /** Frames per clip -> number of clips. */
@@ -34,7 +34,7 @@ export interface DatasetStats {
 
 export function collectStats(examples: Iterable<Example>): DatasetStats {
   const byType = new Map<string, Map<string, number>>();
-  const templates = new Map<string, number>();
+  const byTemplate = new Map<string, Map<string, number>>();
   const objects = new Map<string, number>();
   const frames = new Map<string, number>();
   let n = 0, images = 0, videos = 0, questions = 0;
@@ -50,18 +50,21 @@ export function collectStats(examples: Iterable<Example>): DatasetStats {
       questions++;
       if (!byType.has(qa.type)) byType.set(qa.type, new Map());
       bump(byType.get(qa.type)!, qa.answer);
-      bump(templates, qa.template);
+      if (!byTemplate.has(qa.template)) byTemplate.set(qa.template, new Map());
+      bump(byTemplate.get(qa.template)!, qa.answer);
     }
   }
   const types: Record<string, AnswerStats> = {};
   for (const t of [...byType.keys()].sort()) types[t] = answerStats(byType.get(t)!);
+  const templates: Record<string, AnswerStats> = {};
+  for (const t of [...byTemplate.keys()].sort()) templates[t] = answerStats(byTemplate.get(t)!);
   return {
     examples: n,
     images,
     videos,
     questions,
     types,
-    templates: sortedRecord(templates),
+    templates,
     objects: numericRecord(objects),
     frames: numericRecord(frames),
   };

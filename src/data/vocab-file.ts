@@ -1,4 +1,5 @@
 // Saving and loading a `Vocab` as a JSON file (Node only; vocab.ts itself stays browser-portable).
+// Not here: building the vocabulary or tokenising (vocab.ts).
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { Vocab } from "./vocab.js";

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LlavaFormatError, loadLlavaJson, parseLlava, recordImagePaths, writeLlavaDataset } from "../../src/data/llava-json.js";
+import { LlavaFormatError, loadLlavaJson, loadRecordImages, parseLlava, recordImagePaths, writeLlavaDataset } from "../../src/data/llava-json.js";
 import { readImage } from "../../src/data/image-io.js";
 import { makeExample, streamExamples } from "../../src/data/stream.js";
 
@@ -108,6 +108,11 @@ describe("LLaVA JSON loader", () => {
     const img = readImage(recordImagePaths(r.records[1], out)[0]);
     expect(Buffer.compare(Buffer.from(img.data), Buffer.from(ex.frames[0]))).toBe(0);
     const rv = loadLlavaJson(join(out, "train-video.json"), { onError: "reject" });
+    const clip = makeExample("video", 0, { split: "train", size: 32 });
+    const frames = loadRecordImages(rv.records[0], out);
+    expect(frames.length).toBe(clip.frames.length);
+    frames.forEach((f, i) => expect(Buffer.compare(Buffer.from(f.data), Buffer.from(clip.frames[i]))).toBe(0));
+    expect(() => loadRecordImages({ ...rv.records[0], image: "gone.png" }, out)).toThrow(/record train-v0000000: .*gone\.png/);
     expect(rv.records.length).toBe(2);
     expect((rv.records[0].image as string[]).length).toBe(v.images - (rv.records[1].image as string[]).length);
     expect(readFileSync(join(out, "train.json"), "utf8").startsWith("[\n{")).toBe(true);
