@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { registerBenchCommands } from "./bench.js";
 import { registerDataCommands } from "./data.js";
+import { registerTrainCommands } from "./train.js";
 import { reportAndExit } from "./errors.js";
 
 const program = new Command();
@@ -11,6 +12,7 @@ program
   .version("0.1.0")
   .showHelpAfterError();
 registerDataCommands(program);
+registerTrainCommands(program);
 registerBenchCommands(program);
 
 try {

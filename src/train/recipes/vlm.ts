@@ -1,0 +1,70 @@
+// Recipe `vlm`: visual instruction tuning, LLaVA-1.5 style: the pretrained ViT frozen, projector and
+// LLM trained on multi-turn ShapesQA conversations with the loss on the answers only.
+// NOTE: LLaVA-1.5 has two stages (projector-only pretraining on captions, then full fine-tuning);
+// we have no caption data and a small LLM trained from scratch, so this is one stage on QA.
+import { makeExample } from "../../data/stream.js";
+import type { DifficultyName } from "../../data/splits.js";
+import { DIFFICULTIES } from "../../data/splits.js";
+import { Vocab } from "../../data/vocab.js";
+import { presetConfig, type PresetName } from "../../model/presets.js";
+import { LlavaForCausalLM } from "../../model/vlm.js";
+import { crossEntropy } from "../../tensor/ops/loss.js";
+import { IGNORE_INDEX } from "../../tensor/ops/loss.js";
+import { evaluateVqa } from "../../eval/vqa.js";
+import { TEMPLATE_WORDS, toVlmExample } from "../format.js";
+import { loadVisionDir, saveVlmDir } from "../model-dir.js";
+import type { MicroResult, TrainTask } from "../trainer.js";
+
+export const VLM_DEFAULTS = {
+  preset: "small", vision: "", steps: 3000, batch_size: 8, grad_accum: 1, lr: 1e-3, min_lr: 1e-4, warmup: 150,
+  weight_decay: 0.05, grad_clip: 1.0, eval_every: 500, eval_examples: 50, save_every: 250, log_every: 10,
+  seed: 0, data_seed: 0, questions: 4, difficulty: "medium", voco_tokens: 0,
+};
+export type VlmRecipeConfig = typeof VLM_DEFAULTS;
+
+export function buildVocab(): Vocab {
+  return Vocab.build(TEMPLATE_WORDS);
+}
+
+/** A fresh VLM for the recipe; the ViT comes from `cfg.vision` (a folder of `vlmc train vision`) and is frozen. */
+export function newVlm(cfg: VlmRecipeConfig, vocab: Vocab, log: (l: string) => void): LlavaForCausalLM {
+  const vc = presetConfig(cfg.preset as PresetName, vocab.size, vocab.special("<image>"), vocab.special("<voco>"));
+  const model = new LlavaForCausalLM(vc, cfg.seed);
+  if (cfg.vision !== "") {
+    const v = loadVisionDir(cfg.vision);
+    if (JSON.stringify(v.config) !== JSON.stringify(vc.vision)) throw new Error(`${cfg.vision}: vision config differs from preset ${cfg.preset}'s`);
+    model.model.vision_tower.vision_tower.loadStateDict(v.model.stateDict());
+    log(`vision tower loaded from ${cfg.vision}`);
+  } else {
+    log("warning: no --vision folder given: the vision tower stays random (only useful for tests)");
+  }
+  model.model.vision_tower.setTrainable(false);
+  return model;
+}
+
+export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vocab): TrainTask {
+  const difficulty = DIFFICULTIES[cfg.difficulty as DifficultyName];
+  if (difficulty === undefined) throw new Error(`difficulty "${cfg.difficulty}" is not one of ${Object.keys(DIFFICULTIES).join(", ")}`);
+  const size = model.vcfg.vision.image_size;
+  const fmt = { mean: model.vcfg.image_mean, std: model.vcfg.image_std, vocoTokens: cfg.voco_tokens };
+  return {
+    model,
+    micro(index: number): MicroResult {
+      const exs = Array.from({ length: cfg.batch_size }, (_, i) =>
+        toVlmExample(makeExample("image", index * cfg.batch_size + i, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty }), vocab, fmt));
+      const batch = model.buildBatch(exs);
+      const out = model.forwardBatch(batch);
+      const targets = batch.targets;
+      let n = 0;
+      for (const t of targets) if (t !== IGNORE_INDEX) n++;
+      return { loss: crossEntropy(out.logits, targets), targets: n, tokens: batch.layout.length.reduce((a, b) => a + b, 0) };
+    },
+    evaluate(): Record<string, number> {
+      const r = evaluateVqa(model, vocab, { split: "val", n: cfg.eval_examples, seed: cfg.data_seed, vocoTokens: cfg.voco_tokens });
+      return { val_accuracy: r.accuracy, ...Object.fromEntries(Object.entries(r.per_type).map(([k, v]) => [`val_${k}`, v])) };
+    },
+    saveModel(dir: string): void {
+      saveVlmDir(dir, model, vocab, { recipe: "vlm", preset: cfg.preset });
+    },
+  };
+}
