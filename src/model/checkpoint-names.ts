@@ -1,17 +1,17 @@
 // Tensor names of real LLaVA-1.5 checkpoints <-> our module names, and the one tensor conversion they
-// need (CLIP's Conv2d patch embedding -> the matmul form our ViT uses).
+// need (CLIP's Conv2d patch embedding <-> the matmul form our ViT uses).
 //
-// Our names (the "canonical" layout) are the parameter names of our modules:
+// Our names are the parameter names of LlavaForCausalLM (vlm.ts), which are those of the original
+// llava-v1.5-7b release, so that layout needs no renaming, only the patch-embedding reshape:
 //   LLM        model.embed_tokens.weight, model.layers.N.self_attn.q_proj.weight, ..., model.norm.weight, lm_head.weight
-//   projector  mm_projector.0.{weight,bias}, mm_projector.2.{weight,bias}          (Linear, GELU, Linear)
-//   vision     vision_model.embeddings.{class_embedding, patch_embedding.weight, position_embedding.weight},
-//              vision_model.pre_layrnorm.*, vision_model.encoder.layers.N.{self_attn.{q,k,v,out}_proj,
-//              layer_norm1, mlp.fc1, mlp.fc2, layer_norm2}.*, vision_model.post_layernorm.*   (HF CLIP names)
+//   projector  model.mm_projector.0.{weight,bias}, model.mm_projector.2.{weight,bias}   (Linear, GELU, Linear)
+//   vision     model.vision_tower.vision_tower.vision_model. + the HF CLIPVisionModel names below it:
+//              embeddings.{class_embedding, patch_embedding.weight, position_embedding.weight}, pre_layrnorm.*,
+//              encoder.layers.N.{self_attn.{q,k,v,out}_proj, layer_norm1, mlp.fc1, mlp.fc2, layer_norm2}.*, post_layernorm.*
 // Layouts found in the wild (checked against LLaVA llava/model/llava_arch.py + multimodal_encoder/
 // clip_encoder.py, and transformers models/llava/convert_llava_weights_to_hf.py + modeling_llava.py):
-//   llava            liuhaotian/llava-v1.5-7b (LlavaLlamaForCausalLM): model.layers..., lm_head.weight,
-//                    model.mm_projector.{0,2}.*, model.vision_tower.vision_tower.vision_model.* (the released
-//                    7b omits the tower: it loads from the CLIP checkpoint). Also plain LLaMA/Vicuna files.
+//   llava            liuhaotian/llava-v1.5-7b (LlavaLlamaForCausalLM), also plain LLaMA/Vicuna files. The
+//                    released 7b omits the vision tower: it comes from the CLIP checkpoint.
 //   llava-hf         llava-hf/llava-1.5-7b-hf as stored: language_model.model.*, language_model.lm_head.weight,
 //                    multi_modal_projector.linear_{1,2}.*, vision_tower.vision_model.*
 //   llava-hf-nested  transformers >= 4.52 module names: model.language_model.*, lm_head.weight,
@@ -24,29 +24,31 @@ import { loadCheckpointDir } from "./safetensors.js";
 
 export type CheckpointLayout = "llava" | "llava-hf" | "llava-hf-nested" | "clip";
 
+/** Where the CLIP vision model's own names (`vision_model.*`) sit in ours. */
+export const VISION_TOWER_PREFIX = "model.vision_tower.vision_tower.";
+const VT = `${VISION_TOWER_PREFIX}vision_model.`;
+
 /** [prefix in the checkpoint, our prefix]; the longest matching prefix wins, in either direction. */
 const RULES: Record<CheckpointLayout, readonly (readonly [string, string])[]> = {
   llava: [
-    ["model.vision_tower.vision_tower.vision_model.", "vision_model."],
-    ["model.mm_projector.", "mm_projector."],
     ["model.", "model."],
     ["lm_head.", "lm_head."],
   ],
   "llava-hf": [
-    ["vision_tower.vision_model.", "vision_model."],
-    ["multi_modal_projector.linear_1.", "mm_projector.0."],
-    ["multi_modal_projector.linear_2.", "mm_projector.2."],
+    ["vision_tower.vision_model.", VT],
+    ["multi_modal_projector.linear_1.", "model.mm_projector.0."],
+    ["multi_modal_projector.linear_2.", "model.mm_projector.2."],
     ["language_model.model.", "model."],
     ["language_model.lm_head.", "lm_head."],
   ],
   "llava-hf-nested": [
-    ["model.vision_tower.vision_model.", "vision_model."],
-    ["model.multi_modal_projector.linear_1.", "mm_projector.0."],
-    ["model.multi_modal_projector.linear_2.", "mm_projector.2."],
+    ["model.vision_tower.vision_model.", VT],
+    ["model.multi_modal_projector.linear_1.", "model.mm_projector.0."],
+    ["model.multi_modal_projector.linear_2.", "model.mm_projector.2."],
     ["model.language_model.", "model."],
     ["lm_head.", "lm_head."],
   ],
-  clip: [["vision_model.", "vision_model."]],
+  clip: [["vision_model.", VT]],
 };
 
 /** Names that tell the layouts apart (lm_head.weight is shared, so it decides nothing). */
@@ -65,7 +67,7 @@ const IGNORED = [
   /(^|\.)image_newline$/, // LLaVA-NeXT; unused with LLaVA-1.5's flat patch merge
 ];
 
-export const PATCH_EMBEDDING = "vision_model.embeddings.patch_embedding.weight";
+export const PATCH_EMBEDDING = `${VT}embeddings.patch_embedding.weight`;
 
 /** Which layout a set of checkpoint names is in; throws when none or several are recognised. */
 export function detectLayout(names: Iterable<string>): CheckpointLayout {
@@ -106,7 +108,7 @@ export function fromCanonicalName(name: string, layout: CheckpointLayout): strin
 export function patchEmbeddingToLinear(w: Tensor): Tensor {
   if (w.ndim === 2) return w;
   const [C, ch, ph, pw] = w.shape;
-  if (w.ndim !== 4 || ph !== pw) throw new Error(`${PATCH_EMBEDDING}: expected a Conv2d weight (C, channels, p, p), got (${w.shape.join(", ")})`);
+  if (w.ndim !== 4 || ph !== pw) throw new Error(`patch embedding: expected a Conv2d weight (C, channels, p, p), got (${w.shape.join(", ")})`);
   return new Tensor(w.data, [C, ch * ph * pw]); // (C, ch*p*p)
 }
 
@@ -115,7 +117,7 @@ export function patchEmbeddingToConv(w: Tensor, channels = 3): Tensor {
   if (w.ndim === 4) return w;
   const [C, K] = w.shape;
   const p = Math.round(Math.sqrt(K / channels));
-  if (w.ndim !== 2 || p * p * channels !== K) throw new Error(`${PATCH_EMBEDDING}: (${w.shape.join(", ")}) is not (C, ${channels}*p*p) for any patch size p`);
+  if (w.ndim !== 2 || p * p * channels !== K) throw new Error(`patch embedding: (${w.shape.join(", ")}) is not (C, ${channels}*p*p) for any patch size p`);
   return new Tensor(w.data, [C, channels, p, p]); // (C, channels, p, p)
 }
 

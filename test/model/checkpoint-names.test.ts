@@ -1,7 +1,7 @@
 // LLaVA-1.5 checkpoint names: a tiny random checkpoint written in exactly the layout of a real
 // llava-v1.5-7b folder (same tensor names, config fields, fp16, two shards + index; tiny sizes),
-// loaded through loadCheckpointDir and the name mapping; the HF-converted layouts and the separate
-// CLIP checkpoint; the patch-embedding reshape checked against a direct convolution.
+// loaded through loadCheckpointDir and the name mapping into our LlavaForCausalLM; the HF-converted
+// layouts and the separate CLIP checkpoint; the patch-embedding reshape against a direct convolution.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,8 @@ import {
 } from "../../src/model/checkpoint-names.js";
 import { llamaConfigFromDict } from "../../src/model/config.js";
 import { LlamaForCausalLM } from "../../src/model/llama.js";
+import { vlmConfigFromDict } from "../../src/model/vlm-config.js";
+import { LlavaForCausalLM } from "../../src/model/vlm.js";
 import { loadCheckpointDir, readSafetensors, writeSafetensors } from "../../src/model/safetensors.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { randArray } from "../helpers/random.js";
@@ -92,6 +94,13 @@ function writeLlavaFolder(dir: string, tensors: Map<string, Tensor>, firstShard:
   writeFileSync(join(dir, "config.json"), JSON.stringify(LLAVA_CONFIG, null, 2));
 }
 
+/** openai/clip-vit-large-patch14-336's vision_config fields, tiny. */
+const CLIP_VISION_CONFIG = {
+  hidden_size: VC, intermediate_size: VI, num_hidden_layers: 1, num_attention_heads: 2, image_size: 4, patch_size: P,
+  num_channels: 3, layer_norm_eps: 1e-5, hidden_act: "quick_gelu", initializer_factor: 1.0, projection_dim: 768,
+};
+const VT = "model.vision_tower.vision_tower.vision_model.";
+
 const inFirstShard = (n: string) => n.startsWith("model.embed_tokens.") || n.startsWith("model.layers.0.");
 
 describe("llava-v1.5-7b layout", () => {
@@ -109,10 +118,8 @@ describe("llava-v1.5-7b layout", () => {
     expect(layout).toBe("llava");
     expect(ignored.sort()).toEqual(["model.layers.0.self_attn.rotary_emb.inv_freq", "model.layers.1.self_attn.rotary_emb.inv_freq"]);
     expect(unmapped).toEqual([]);
-    const expected = [
-      ...llavaLlmNames().map(([n]) => n).filter((n) => !n.endsWith("inv_freq")).map((n) => n.replace(/^model\.mm_projector\./, "mm_projector.")),
-      ...clipVisionNames("").map(([n]) => n),
-    ];
+    // our names are the original llava names, minus the buffers
+    const expected = [...full.keys()].filter((n) => !n.endsWith("inv_freq"));
     expect([...tensors.keys()].sort()).toEqual(expected.sort());
     // values: what was written, in fp16; the patch embedding in the (C, 3*p*p) matmul form
     for (const [theirs, t] of full) {
@@ -120,8 +127,22 @@ describe("llava-v1.5-7b layout", () => {
       if (theirs.endsWith("inv_freq")) continue;
       expect(tensors.get(ours)!.toArray(), theirs).toEqual(asStoredF16(t));
     }
-    expect(tensors.get("vision_model.embeddings.patch_embedding.weight")!.shape).toEqual([VC, 3 * P * P]);
-    expect(tensors.get("mm_projector.0.weight")!.shape).toEqual([C, VC]);
+    expect(tensors.get(`${VT}embeddings.patch_embedding.weight`)!.shape).toEqual([VC, 3 * P * P]);
+    expect(tensors.get("model.mm_projector.0.weight")!.shape).toEqual([C, VC]);
+  });
+
+  it("loads into our LlavaForCausalLM by name (strict), with its config.json + the CLIP vision_config", () => {
+    const ck = loadCheckpointDir(dir);
+    const vlm = new LlavaForCausalLM(vlmConfigFromDict({ ...ck.config!, vision_config: CLIP_VISION_CONFIG }), 7);
+    const { tensors } = toCanonical(ck.tensors);
+    expect(vlm.loadStateDict(tensors, true)).toEqual({ missing: [], unexpected: [] });
+    expect(vlm.model.mm_projector.fc1.weight.toArray()).toEqual(asStoredF16(full.get("model.mm_projector.0.weight")!));
+    const conv = full.get(`${VT}embeddings.patch_embedding.weight`)!;
+    expect(vlm.model.vision_tower.vision_tower.vision_model.embeddings.patch_embedding.weight.toArray()).toEqual(asStoredF16(conv));
+    // and saving our state dict in the llava layout gives back the real names and Conv2d shape
+    const saved = fromCanonical(vlm.stateDict(), "llava");
+    expect([...saved.keys()].sort()).toEqual([...full.keys()].filter((n) => !n.endsWith("inv_freq")).sort());
+    expect(saved.get(`${VT}embeddings.patch_embedding.weight`)!.shape).toEqual([VC, 3, P, P]);
   });
 
   it("its config.json builds our LLaMA config, and the LLM part loads into LlamaForCausalLM by name", () => {
@@ -129,7 +150,7 @@ describe("llava-v1.5-7b layout", () => {
     const cfg = llamaConfigFromDict(ck.config!, "config.json");
     expect(cfg).toMatchObject({ hidden_size: C, intermediate_size: I, vocab_size: V, num_hidden_layers: 2, rms_norm_eps: 1e-5 });
     const { tensors } = toCanonical(ck.tensors);
-    const llmPart = new Map([...tensors].filter(([n]) => n.startsWith("model.") || n.startsWith("lm_head.")));
+    const llmPart = new Map([...tensors].filter(([n]) => !n.startsWith("model.mm_projector.") && !n.startsWith("model.vision_tower.")));
     const model = new LlamaForCausalLM(cfg, 123);
     expect(model.loadStateDict(llmPart, true)).toEqual({ missing: [], unexpected: [] });
     expect(model.lm_head.weight.toArray()).toEqual(asStoredF16(llm.get("lm_head.weight")!));
@@ -156,7 +177,7 @@ describe("llava-v1.5-7b layout", () => {
     const single = toCanonical(loadCheckpointDir(dir).tensors).tensors;
     expect([...merged.keys()].sort()).toEqual([...single.keys()].sort());
     for (const [n, t] of single) expect(merged.get(n)!.toArray(), n).toEqual(t.toArray());
-    expect(() => loadCanonical([dir, clipDir])).toThrow(/"vision_model\.embeddings\.class_embedding" is in both/);
+    expect(() => loadCanonical([dir, clipDir])).toThrow(/"model\.vision_tower\.vision_tower\.vision_model\.embeddings\.class_embedding" is in both/);
   });
 });
 
@@ -207,7 +228,7 @@ describe("layout errors", () => {
     expect(() => detectLayout(["encoder.block.0.weight"])).toThrow(/layout not recognised/);
     expect(() => toCanonical(new Map([["model.norm.weight", t], ["transformer.h.0.attn.weight", t]]))).toThrow(/1 tensor\(s\) have no name in our model \(layout llava\): transformer\.h\.0\.attn\.weight/);
     expect(toCanonical(new Map([["model.norm.weight", t], ["extra.w", t]]), { strict: false }).unmapped).toEqual(["extra.w"]);
-    expect([...toCanonical(new Map([["vision_model.post_layernorm.weight", t]]), { layout: "clip" }).tensors.keys()]).toEqual(["vision_model.post_layernorm.weight"]);
+    expect([...toCanonical(new Map([["vision_model.post_layernorm.weight", t]]), { layout: "clip" }).tensors.keys()]).toEqual([`${VT}post_layernorm.weight`]);
     expect(() => fromCanonical(new Map([["model.norm.weight", t]]), "clip")).toThrow(/"model\.norm\.weight" has no place in the clip layout/);
   });
 });
