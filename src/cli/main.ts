@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { registerBenchCommands } from "./bench.js";
 import { registerDataCommands } from "./data.js";
 import { registerTrainCommands } from "./train.js";
+import { registerEvalCommands } from "./eval.js";
 import { reportAndExit } from "./errors.js";
 
 const program = new Command();
@@ -13,6 +14,7 @@ program
   .showHelpAfterError();
 registerDataCommands(program);
 registerTrainCommands(program);
+registerEvalCommands(program);
 registerBenchCommands(program);
 
 try {

@@ -1,0 +1,68 @@
+// `vlmc eval` and `vlmc ask`: thin wrappers over eval/.
+import type { Command } from "commander";
+import { writeFileSync } from "node:fs";
+import { readImage } from "../data/image-io.js";
+import { isSplit, SPLITS, type Split } from "../data/splits.js";
+import { makeExample } from "../data/stream.js";
+import { askImage } from "../eval/ask.js";
+import { formatEvalReport, runEvalReport } from "../eval/report.js";
+import { describeKernels } from "../kernels/index.js";
+import { loadVlmDir } from "../train/model-dir.js";
+import { parsePositiveInt, UsageError } from "./errors.js";
+
+export function registerEvalCommands(program: Command): void {
+  program
+    .command("eval")
+    .description("accuracy per question type (with the blind baseline), FLOPs, prefill/decode time and KV-cache bytes")
+    .requiredOption("--model <dir>", "model folder")
+    .option("--split <split>", `one of ${SPLITS.join(", ")}`, "test")
+    .option("--n <n>", "number of images (each with several questions)", "200")
+    .option("--seed <s>", "dataset seed: evaluate fresh examples generated from this seed", "0")
+    .option("--json", "print the results JSON on stdout")
+    .option("--out <file>", "also write the results JSON to this file")
+    .action((opts: { model: string; split: string; n: string; seed: string; json?: boolean; out?: string }) => {
+      if (!isSplit(opts.split)) throw new UsageError(`--split: "${opts.split}" is not one of ${SPLITS.join(", ")}`);
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got "${opts.seed}"`);
+      const { model, vocab } = loadVlmDir(opts.model);
+      console.error(describeKernels());
+      const r = runEvalReport(model, vocab, {
+        split: opts.split as Split, examples: parsePositiveInt("--n", opts.n), seed,
+        onProgress: (d, t) => process.stderr.write(`\reval ${d}/${t} questions`),
+      });
+      process.stderr.write("\n");
+      if (opts.out !== undefined) writeFileSync(opts.out, JSON.stringify(r, null, 2) + "\n");
+      console.log(opts.json ? JSON.stringify(r, null, 2) : formatEvalReport(r));
+    });
+
+  program
+    .command("ask")
+    .description("answer a question about an image (PNG/JPEG file, or a generated scene)")
+    .requiredOption("--model <dir>", "model folder")
+    .option("--image <file>", "image file")
+    .option("--scene-seed <n>", "generate a test scene from this index instead of reading a file")
+    .option("--resize", "resize an image of another size to the model's input size")
+    .option("--json", "print JSON")
+    .argument("<question>", "the question")
+    .action((question: string, opts: { model: string; image?: string; sceneSeed?: string; resize?: boolean; json?: boolean }) => {
+      if ((opts.image === undefined) === (opts.sceneSeed === undefined)) throw new UsageError("give exactly one of --image FILE or --scene-seed N");
+      const { model, vocab } = loadVlmDir(opts.model);
+      const S = model.vcfg.vision.image_size;
+      let img;
+      if (opts.image !== undefined) img = readImage(opts.image);
+      else {
+        const ex = makeExample("image", Number(opts.sceneSeed), { split: "test", size: S, questions: 4 });
+        img = { width: S, height: S, data: ex.frames[0] };
+        if (!opts.json) console.error(`scene ${opts.sceneSeed}: ${ex.qa.map((q) => `${q.question} -> ${q.answer}`).join(" | ")}`);
+      }
+      let r;
+      try {
+        r = askImage(model, vocab, img, question, { resize: opts.resize });
+      } catch (e) {
+        throw new UsageError(`${opts.image ?? "scene"}: ${(e as Error).message}`);
+      }
+      if (opts.json) { console.log(JSON.stringify(r, null, 2)); return; }
+      console.log(r.answer === "" ? "(no answer: the model ended its reply at once)" : r.answer);
+      console.error(`tokens: ${r.tokens.vision} vision, ${r.tokens.prompt} prompt, ${r.tokens.generated} generated | ${(r.flops / 1e9).toFixed(3)} GFLOPs | ${r.ms.total.toFixed(0)} ms (prefill ${r.ms.prefill.toFixed(0)}, decode ${r.ms.decode.toFixed(0)}) | ${describeKernels()}`);
+    });
+}

@@ -1,0 +1,97 @@
+// `vlmc eval`: accuracy overall and per question type with the blind baseline beside it, plus the
+// cost of answering: FLOPs per question, prefill and decode time, KV-cache bytes. Writes the
+// results JSON later benchmarks aggregate.
+import type { Split } from "../data/splits.js";
+import type { Vocab } from "../data/vocab.js";
+import { makeExample } from "../data/stream.js";
+import { decoderFlops, visionFlops } from "../model/flops.js";
+import { decodeN, prefill, sample } from "../model/generate.js";
+import { KVCache } from "../model/kv-cache.js";
+import type { LlavaForCausalLM, VlmHooks } from "../model/vlm.js";
+import { noGrad } from "../tensor/autograd.js";
+import { toVlmExample } from "../train/format.js";
+import { blindBaseline, evaluateVqa } from "./vqa.js";
+
+export interface EvalReport {
+  split: string;
+  seed: number;
+  n: number;
+  examples: number;
+  accuracy: number;
+  per_type: Record<string, number>;
+  blind_accuracy: number;
+  blind_per_type: Record<string, number>;
+  flops_per_question: number;
+  vision_tokens_per_question: number;
+  prefill_ms: number;
+  decode_ms_per_token: number;
+  kv_cache_bytes: number;
+}
+
+export interface ReportOptions {
+  split: Split;
+  examples: number;
+  seed?: number;
+  hooks?: VlmHooks;
+  vocoTokens?: number;
+  /** Training examples used to estimate the answer prior (default 2000). */
+  priorExamples?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Median prefill and per-token decode time of single questions with a KV cache, and its bytes. */
+export function timeAnswering(model: LlavaForCausalLM, vocab: Vocab, split: Split, seed: number, vocoTokens = 0, hooks?: VlmHooks, runs = 5):
+  { prefill_ms: number; decode_ms_per_token: number; kv_cache_bytes: number } {
+  const pre: number[] = [], dec: number[] = [];
+  let bytes = 0;
+  const c = model.cfg;
+  for (let i = 0; i < runs + 1; i++) {
+    const ex = makeExample("image", 10_000 + i, { split, seed, size: model.vcfg.vision.image_size, questions: 1 });
+    const input = toVlmExample({ ...ex, conversations: ex.conversations.slice(0, 1) }, vocab, { mean: model.vcfg.image_mean, std: model.vcfg.image_std, vocoTokens });
+    const t0 = performance.now();
+    const batch = noGrad(() => model.buildBatch([input], hooks));
+    const cache = new KVCache(1, batch.layout.T + 8, c.num_hidden_layers, c.num_key_value_heads, c.hidden_size / c.num_attention_heads);
+    const p = prefill(model, batch.h, batch.layout, cache, hooks);
+    const t1 = performance.now();
+    const d = decodeN(model, sample(p.logits), cache, { maxNewTokens: 4 });
+    const t2 = performance.now();
+    if (i === 0) continue; // warm-up
+    pre.push(t1 - t0);
+    dec.push((t2 - t1) / Math.max(1, d.stats.length));
+    bytes = cache.bytes();
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  return { prefill_ms: med(pre), decode_ms_per_token: med(dec), kv_cache_bytes: bytes };
+}
+
+export function runEvalReport(model: LlavaForCausalLM, vocab: Vocab, o: ReportOptions): EvalReport {
+  const seed = o.seed ?? 0;
+  const r = evaluateVqa(model, vocab, { split: o.split, n: o.examples, seed, hooks: o.hooks, vocoTokens: o.vocoTokens, onProgress: o.onProgress });
+  const blind = blindBaseline(r.results, "image", o.priorExamples ?? 2000, seed);
+  // decoder FLOPs over all evaluated questions (each forward scored a batch), plus one ViT pass per question
+  let decoder = 0;
+  for (const s of r.stats) decoder += decoderFlops(model.cfg, s, 0);
+  const perQ = decoder / Math.max(1, r.n) + 2 * model.cfg.hidden_size * model.cfg.vocab_size
+    + visionFlops(model.vcfg.vision, model.cfg.hidden_size, model.vcfg.mm_vision_select_layer);
+  const timing = timeAnswering(model, vocab, o.split, seed, o.vocoTokens, o.hooks);
+  return {
+    split: o.split, seed, n: r.n, examples: o.examples, accuracy: r.accuracy, per_type: r.per_type,
+    blind_accuracy: blind.accuracy, blind_per_type: blind.per_type, flops_per_question: perQ,
+    vision_tokens_per_question: (model.vcfg.vision.image_size / model.vcfg.vision.patch_size) ** 2,
+    ...timing,
+  };
+}
+
+export function formatEvalReport(r: EvalReport): string {
+  const types = Object.keys(r.per_type);
+  const w = Math.max(8, ...types.map((t) => t.length));
+  const lines = [
+    `split ${r.split} (seed ${r.seed}): ${r.n} questions on ${r.examples} images`,
+    `${"type".padEnd(w)}  accuracy  blind`,
+    ...types.map((t) => `${t.padEnd(w)}  ${(100 * r.per_type[t]).toFixed(1).padStart(7)}%  ${(100 * (r.blind_per_type[t] ?? 0)).toFixed(1).padStart(5)}%`),
+    `${"overall".padEnd(w)}  ${(100 * r.accuracy).toFixed(1).padStart(7)}%  ${(100 * r.blind_accuracy).toFixed(1).padStart(5)}%`,
+    "",
+    `per question: ${(r.flops_per_question / 1e9).toFixed(3)} GFLOPs, prefill ${r.prefill_ms.toFixed(1)} ms, decode ${r.decode_ms_per_token.toFixed(2)} ms/token, KV cache ${(r.kv_cache_bytes / 1024).toFixed(0)} KiB`,
+  ];
+  return lines.join("\n");
+}
