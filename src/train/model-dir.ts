@@ -1,6 +1,8 @@
 // A model folder: config.json (Hugging Face field names, original LLaVA layout + vision_config and
-// a "vlmc" block), model.safetensors (LLaVA-1.5 tensor names), vocab.json (the word-level
-// vocabulary). Saving is atomic per file; loading names the folder and the file on every error.
+// a "vlmc" block), model.safetensors (LLaVA-1.5 tensor names), and the word-level vocabulary as a
+// Hugging Face tokenizer.json (+ tokenizer_config.json, special_tokens_map.json), read back through
+// the same HF tokenizer loader a real checkpoint uses. Saving is atomic per file; loading names
+// the folder and the file on every error.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Vocab } from "../data/vocab.js";
@@ -8,9 +10,11 @@ import { loadSafetensorsFile, saveJsonFile, saveSafetensorsFile, type WriteDtype
 import { vlmConfigFromDict, vlmConfigToDict, type VlmConfig } from "../model/vlm-config.js";
 import { CLIPVisionModel, visionConfigFromDict, type VisionConfig } from "../model/vision.js";
 import { LlavaForCausalLM } from "../model/vlm.js";
+import { saveTokenizer, TOKENIZER_FILE, WordLevelTokenizer } from "../model/tokenizer.js";
+import { loadTokenizer } from "../model/tokenizer-hf.js";
 import type { Tensor } from "../tensor/tensor.js";
 
-export const CONFIG = "config.json", WEIGHTS = "model.safetensors", VOCAB = "vocab.json";
+export const CONFIG = "config.json", WEIGHTS = "model.safetensors";
 
 /** Provenance and training facts stored beside the HF fields. */
 export interface VlmcInfo {
@@ -31,15 +35,18 @@ function readJson(path: string): Record<string, unknown> {
 }
 
 export function saveVocabFile(dir: string, vocab: Vocab): void {
-  saveJsonFile(join(dir, VOCAB), vocab.toJSON());
+  saveTokenizer(dir, new WordLevelTokenizer(vocab.tokens));
 }
 
 export function loadVocabFile(dir: string): Vocab {
-  const path = join(dir, VOCAB);
+  const tok = loadTokenizer(dir);
+  const tokens = Array.from({ length: tok.vocabSize }, (_, i) => tok.idToToken(i));
+  const missing = tokens.findIndex((t) => t === undefined);
+  if (missing >= 0) throw new Error(`${join(dir, TOKENIZER_FILE)}: no token has id ${missing}`);
   try {
-    return Vocab.fromJSON(readJson(path));
+    return new Vocab(tokens as string[]);
   } catch (e) {
-    throw new Error(e instanceof Error && e.message.startsWith(path) ? e.message : `${path}: ${(e as Error).message}`);
+    throw new Error(`${join(dir, TOKENIZER_FILE)}: not a ShapesQA word-level vocabulary (${(e as Error).message})`);
   }
 }
 
@@ -62,7 +69,7 @@ export function loadVlmDir(dir: string): LoadedVlm {
   const raw = readJson(join(dir, CONFIG));
   const config = vlmConfigFromDict(raw, join(dir, CONFIG));
   const vocab = loadVocabFile(dir);
-  if (vocab.size !== config.text.vocab_size) throw new Error(`${dir}: ${VOCAB} has ${vocab.size} tokens but ${CONFIG} says vocab_size ${config.text.vocab_size}`);
+  if (vocab.size !== config.text.vocab_size) throw new Error(`${dir}: ${TOKENIZER_FILE} has ${vocab.size} tokens but ${CONFIG} says vocab_size ${config.text.vocab_size}`);
   const model = new LlavaForCausalLM(config, 0);
   const { tensors } = loadSafetensorsFile(join(dir, WEIGHTS));
   try {
