@@ -14,10 +14,14 @@ export function registerTrainCommands(program: Command): void {
     .option("--set <key=value...>", "override config fields (after the file)")
     .option("--preset <name>", "model size: tiny, small, llava576")
     .option("--steps <n>", "training steps")
-    .option("--vision <dir>", "pretrained vision tower folder (recipe vlm)")
+    .option("--vision <dir>", "pretrained vision tower folder (recipes vlm, voco)")
+    .option("--init <dir>", "start from this model folder's weights (recipes vlm, voco)")
+    .option("--tokens <n>", "number of <voco> tokens (recipe voco; with vlm: the upper-bound model)")
+    .option("--distill <w>", "add the paper's KL term against --teacher with this weight (recipe voco)")
+    .option("--teacher <dir>", "teacher model folder for --distill (the upper bound)")
     .option("--resume <dir>", "resume from a checkpoint folder")
     .option("--print-config", "print the resolved defaults of the recipe and exit")
-    .action(async (recipe: string, opts: { out: string; config?: string; set?: string[]; preset?: string; steps?: string; vision?: string; resume?: string; printConfig?: boolean }) => {
+    .action(async (recipe: string, opts: { out: string; config?: string; set?: string[]; preset?: string; steps?: string; vision?: string; init?: string; tokens?: string; distill?: string; teacher?: string; resume?: string; printConfig?: boolean }) => {
       if (!(recipe in RECIPES)) throw new UsageError(`unknown recipe "${recipe}" (expected ${Object.keys(RECIPES).join(", ")})`);
       const r = recipe as RecipeName;
       if (opts.printConfig) { console.log(JSON.stringify(RECIPES[r], null, 2)); return; }
@@ -29,10 +33,22 @@ export function registerTrainCommands(program: Command): void {
       }
       if (opts.preset !== undefined) overrides.preset = opts.preset;
       if (opts.steps !== undefined) overrides.steps = parsePositiveInt("--steps", opts.steps);
-      if (opts.vision !== undefined) {
-        if (r !== "vlm") throw new UsageError("--vision applies to the vlm recipe");
-        overrides.vision = opts.vision;
+      const vlmOnly = (flag: string) => { if (r === "vision") throw new UsageError(`${flag} does not apply to the vision recipe`); };
+      if (opts.vision !== undefined) { vlmOnly("--vision"); overrides.vision = opts.vision; }
+      if (opts.init !== undefined) { vlmOnly("--init"); overrides.init = opts.init; }
+      if (opts.tokens !== undefined) {
+        vlmOnly("--tokens");
+        const n = parsePositiveInt("--tokens", opts.tokens);
+        if (n > 128) throw new UsageError(`--tokens must be at most 128, got ${n}`);
+        overrides.voco_tokens = n;
       }
+      if (opts.distill !== undefined) {
+        vlmOnly("--distill");
+        const w = Number(opts.distill);
+        if (!(w >= 0)) throw new UsageError(`--distill must be a non-negative number, got "${opts.distill}"`);
+        overrides.distill = w;
+      }
+      if (opts.teacher !== undefined) { vlmOnly("--teacher"); overrides.teacher = opts.teacher; }
       const { result } = await runRecipe({ recipe: r, out: opts.out, configFile: opts.config, overrides, resume: opts.resume });
       console.error(`${result.interrupted ? "stopped" : "finished"} at step ${result.step}; model in ${opts.out}`);
       if (result.lastEval) console.log(JSON.stringify({ step: result.step, eval: result.lastEval }));

@@ -36,6 +36,19 @@ describe("trainer", () => {
     expect(a.numParameters()).toBeGreaterThan(0);
   });
 
+  it("the voco recipe trains with the mask, and --distill adds the KL term against a teacher", async () => {
+    const teacherDir = tmp();
+    await runRecipe({ recipe: "vlm", out: teacherDir, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 0, voco_tokens: 2 }, ...quiet });
+    const base = { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init: teacherDir, voco_tokens: 2, lr: 0, min_lr: 0 };
+    const plain = await runRecipe({ recipe: "voco", out: tmp(), overrides: base, ...quiet });
+    const kl = await runRecipe({ recipe: "voco", out: tmp(), overrides: { ...base, distill: 1, teacher: teacherDir }, ...quiet });
+    // same weights, same batch: the only difference is the KL term, which is positive once the mask hides the image
+    expect(kl.result.losses[0]).toBeGreaterThan(plain.result.losses[0]);
+    const unmasked = await runRecipe({ recipe: "vlm", out: tmp(), overrides: { ...base }, ...quiet });
+    expect(unmasked.result.losses[0]).not.toBeCloseTo(plain.result.losses[0], 6); // the mask changes the loss
+    await expect(runRecipe({ recipe: "voco", out: tmp(), overrides: { ...base, distill: 1 }, ...quiet })).rejects.toThrow(/needs a teacher/);
+  });
+
   it("refuses unknown config fields, wrong types and missing folders, naming them", async () => {
     const dir = tmp();
     const file = join(dir, "cfg.json");
