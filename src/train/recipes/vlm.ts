@@ -14,6 +14,7 @@ import { evaluateVqa } from "../../eval/vqa.js";
 import { TEMPLATE_WORDS, toVlmExample } from "../format.js";
 import { loadVisionDir, loadVlmDir, saveVlmDir } from "../model-dir.js";
 import { vocoMaskHooks } from "../../compress/voco/mask.js";
+import { avgPoolHooks } from "../../compress/baselines/pool.js";
 import { klDivergence } from "../../tensor/ops/loss.js";
 import { add, scale } from "../../tensor/ops/elementwise.js";
 import { noGrad } from "../../tensor/autograd.js";
@@ -27,6 +28,8 @@ export const VLM_DEFAULTS = {
   voco_tokens: 0, voco_mask: false,
   /** Weight of the paper's KL(teacher || student) term on answer tokens (0 = off, as the official code). */
   distill: 0, distill_tau: 1, teacher: "",
+  /** Average-pool each image's tokens to this many before the LLM (the "Avg. Pool + Linear" baseline); 0 = off. */
+  pool_tokens: 0,
 };
 /** Recipe `voco`: VoCo-LLaMA instruction tuning, the vlm recipe with the VoCo mask. */
 export const VOCO_DEFAULTS = { ...VLM_DEFAULTS, voco_tokens: 1, voco_mask: true };
@@ -67,7 +70,8 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   if (difficulty === undefined) throw new Error(`difficulty "${cfg.difficulty}" is not one of ${Object.keys(DIFFICULTIES).join(", ")}`);
   const size = model.vcfg.vision.image_size;
   const fmt = { mean: model.vcfg.image_mean, std: model.vcfg.image_std, vocoTokens: cfg.voco_tokens };
-  const hooks = cfg.voco_mask ? vocoMaskHooks() : undefined;
+  if (cfg.voco_mask && cfg.pool_tokens > 0) throw new Error("voco_mask and pool_tokens are separate methods: set one");
+  const hooks = cfg.voco_mask ? vocoMaskHooks() : cfg.pool_tokens > 0 ? avgPoolHooks(cfg.pool_tokens) : undefined;
   if (cfg.voco_mask && cfg.voco_tokens < 1) throw new Error("voco_mask needs voco_tokens >= 1");
   let teacher: LlavaForCausalLM | null = null;
   if (cfg.distill > 0) {
@@ -99,7 +103,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
       return { val_accuracy: r.accuracy, ...Object.fromEntries(Object.entries(r.per_type).map(([k, v]) => [`val_${k}`, v])) };
     },
     saveModel(dir: string): void {
-      saveVlmDir(dir, model, vocab, { recipe, preset: cfg.preset, voco_tokens: cfg.voco_tokens, voco_mask: cfg.voco_mask, distill: cfg.distill });
+      saveVlmDir(dir, model, vocab, { recipe, preset: cfg.preset, voco_tokens: cfg.voco_tokens, voco_mask: cfg.voco_mask, distill: cfg.distill, pool_tokens: cfg.pool_tokens });
     },
   };
 }
