@@ -7,7 +7,8 @@ import { makeExample } from "../data/stream.js";
 import { askImage } from "../eval/ask.js";
 import { formatEvalReport, runEvalReport } from "../eval/report.js";
 import { describeKernels } from "../kernels/index.js";
-import { loadVlmDir } from "../train/model-dir.js";
+import { loadVlmDir, methodOf } from "../train/model-dir.js";
+import { describeMethod, hooksFor } from "../eval/method.js";
 import { parsePositiveInt, UsageError } from "./errors.js";
 
 export function registerEvalCommands(program: Command): void {
@@ -20,14 +21,21 @@ export function registerEvalCommands(program: Command): void {
     .option("--seed <s>", "dataset seed: evaluate fresh examples generated from this seed", "0")
     .option("--json", "print the results JSON on stdout")
     .option("--out <file>", "also write the results JSON to this file")
-    .action((opts: { model: string; split: string; n: string; seed: string; json?: boolean; out?: string }) => {
+    .option("--voco-mask <on|off>", "override the VoCo mask of a model with <voco> tokens (off on a VoCo model: its upper bound; on for an upper-bound model: its lower bound)")
+    .action((opts: { model: string; split: string; n: string; seed: string; json?: boolean; out?: string; vocoMask?: string }) => {
       if (!isSplit(opts.split)) throw new UsageError(`--split: "${opts.split}" is not one of ${SPLITS.join(", ")}`);
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got "${opts.seed}"`);
-      const { model, vocab } = loadVlmDir(opts.model);
-      console.error(describeKernels());
+      const { model, vocab, info } = loadVlmDir(opts.model);
+      const method = methodOf(info);
+      if (opts.vocoMask !== undefined) {
+        if (opts.vocoMask !== "on" && opts.vocoMask !== "off") throw new UsageError(`--voco-mask must be on or off, got "${opts.vocoMask}"`);
+        if (method.vocoTokens === 0) throw new UsageError(`--voco-mask: ${opts.model} has no <voco> tokens`);
+        method.vocoMask = opts.vocoMask === "on";
+      }
+      console.error(`${describeKernels()}; method: ${describeMethod(method)}`);
       const r = runEvalReport(model, vocab, {
-        split: opts.split as Split, examples: parsePositiveInt("--n", opts.n), seed,
+        split: opts.split as Split, examples: parsePositiveInt("--n", opts.n), seed, hooks: hooksFor(method), vocoTokens: method.vocoTokens,
         onProgress: (d, t) => process.stderr.write(`\reval ${d}/${t} questions`),
       });
       process.stderr.write("\n");
@@ -46,7 +54,8 @@ export function registerEvalCommands(program: Command): void {
     .argument("<question>", "the question")
     .action((question: string, opts: { model: string; image?: string; sceneSeed?: string; resize?: boolean; json?: boolean }) => {
       if ((opts.image === undefined) === (opts.sceneSeed === undefined)) throw new UsageError("give exactly one of --image FILE or --scene-seed N");
-      const { model, vocab } = loadVlmDir(opts.model);
+      const { model, vocab, info } = loadVlmDir(opts.model);
+      const method = methodOf(info);
       const S = model.vcfg.vision.image_size;
       let img;
       if (opts.image !== undefined) img = readImage(opts.image);
@@ -57,7 +66,7 @@ export function registerEvalCommands(program: Command): void {
       }
       let r;
       try {
-        r = askImage(model, vocab, img, question, { resize: opts.resize });
+        r = askImage(model, vocab, img, question, { resize: opts.resize, hooks: hooksFor(method), vocoTokens: method.vocoTokens });
       } catch (e) {
         throw new UsageError(`${opts.image ?? "scene"}: ${(e as Error).message}`);
       }

@@ -99,3 +99,15 @@ export function loadVisionDir(dir: string): { model: CLIPVisionModel; config: Vi
   }
   return { model, config, tensors };
 }
+
+/** How a model folder's recorded method is applied at inference: VoCo tokens and mask, or pooling. */
+export interface MethodSetup {
+  vocoTokens: number;
+  vocoMask: boolean;
+  poolTokens: number;
+}
+
+export function methodOf(info: VlmcInfo): MethodSetup {
+  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+  return { vocoTokens: n(info.voco_tokens), vocoMask: info.voco_mask === true, poolTokens: n(info.pool_tokens) };
+}
