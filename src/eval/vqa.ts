@@ -1,16 +1,14 @@
 // Question-answering accuracy of a VLM on generated examples, per question type. Every question is
-// asked on its own (a single-turn prompt: image + question), and the answer is the model's greedy
-// first token: answers are single words, so this equals generating and reading the first word,
-// while one batched forward scores many questions. Also the blind baseline: the most frequent
+// asked on its own (a single-turn prompt: image + question + assistant marker), and the answer is the
+// model's greedy next token: answers are single words, so this equals generating and reading the
+// first word, while one batched forward scores many questions. Also the blind baseline: the most frequent
 // training answer for each question wording (the answer prior a model could learn without looking).
 import { makeExample, type Example } from "../data/stream.js";
 import type { ExampleKind, Split } from "../data/splits.js";
 import type { Vocab } from "../data/vocab.js";
 import type { QA } from "../data/shapes/templates.js";
 import type { LlavaForCausalLM, VlmHooks } from "../model/vlm.js";
-import { targetsFor } from "../model/vlm.js";
 import { noGrad } from "../tensor/autograd.js";
-import { IGNORE_INDEX } from "../tensor/ops/loss.js";
 import { toVlmExample } from "../train/format.js";
 import type { LayerStats } from "../model/llama.js";
 
@@ -62,18 +60,17 @@ export function evaluateVqa(model: LlavaForCausalLM, vocab: Vocab, opts: EvalOpt
   const stats: LayerStats[][] = [];
   for (let i = 0; i < qs.length; i += bs) {
     const chunk = qs.slice(i, i + bs);
-    const inputs = chunk.map(([ex, qa]) => toVlmExample({ ...ex, conversations: [{ from: "human", value: `<image>\n${qa.question}` }, { from: "gpt", value: qa.answer }] },
+    // the prompt only (image + question, ending with the assistant marker): the answer is the model's
+    // next token there, and no answer token is ever in the sequence a text-guided reducer reads
+    const inputs = chunk.map(([ex, qa]) => toVlmExample({ ...ex, conversations: [{ from: "human", value: `<image>\n${qa.question}` }] },
       vocab, { mean: model.vcfg.image_mean, std: model.vcfg.image_std, vocoTokens: opts.vocoTokens ?? 0 }));
     noGrad(() => {
       const batch = model.buildBatch(inputs, opts.hooks);
       const out = model.forwardBatch(batch, { hooks: opts.hooks });
       stats.push(out.stats);
-      const targets = targetsFor(batch, out.layout);
       const V = model.cfg.vocab_size, L = out.layout;
       chunk.forEach(([, qa], b) => {
-        // the answer's first token is the first target of the row
-        let slot = -1;
-        for (let t = 0; t < L.length[b]; t++) if (targets[b * L.T + t] !== IGNORE_INDEX) { slot = b * L.T + t; break; }
+        const slot = b * L.T + L.length[b] - 1; // the last prompt token (pruning keeps text tokens)
         let best = 0;
         for (let v = 1; v < V; v++) if (out.logits.data[slot * V + v] > out.logits.data[slot * V + best]) best = v;
         const predicted = vocab.tokens[best];
