@@ -4,37 +4,42 @@
 // (RoPE tables and the causal mask are initializers for positions 0..T-1) and batch 1.
 // onnxruntime-node and onnx-proto are dev dependencies, loaded lazily: without them the bench
 // reports the reason and skips this side (loadOrt, loadOnnxProto).
-// References: ONNX operator specs (opset 17); HF transformers modeling_llama.py (rotate_half,
-// repeat_kv); onnxruntime graph optimizations (SimplifiedLayerNormFusion, MatMulTransposeFusion,
-// MatMulScaleFusion), which the graph below is written to trigger.
-// Legend: T tokens, C hidden, NH heads, NKV kv heads, HS head size, I intermediate, V vocab.
+// Two LLaMA graph styles, both checked against the engine in test/bench/onnx-reference.test.ts:
+//   "fused" (default, fastest measured): opset 23 RMSNormalization, RotaryEmbedding and Attention
+//     (is_causal, kv heads shared natively), i.e. onnxruntime's own fused kernels.
+//   "decomposed": opset 17 primitives in the patterns onnxruntime fuses (SimplifiedLayerNormFusion,
+//     MatMulTransposeFusion, MatMulScaleFusion, QuickGeluFusion); attention as MatMul/Softmax.
+// References: ONNX operator specs (opsets 17, 23); HF transformers modeling_llama.py (rotate_half,
+// repeat_kv); onnxruntime graph optimizations (onnxruntime/core/optimizer).
+// Legend: T tokens, C hidden, NH heads, NKV kv heads, HS head size, V vocab.
 import { createRequire } from "node:module";
 import os from "node:os";
 import type { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
 import type { onnx as OnnxNs } from "onnx-proto";
-import type { LlamaForCausalLM } from "../src/model/llama.js";
-import type { Tensor } from "../src/tensor/tensor.js";
+import type { LlamaAttention, LlamaForCausalLM } from "../src/model/llama.js";
+import { Rng } from "../src/tensor/random.js";
+import { Tensor } from "../src/tensor/tensor.js";
 
 export type Ort = typeof import("onnxruntime-node");
 type Onnx = typeof OnnxNs;
 export type MatmulForm = "nn" | "nt" | "tn";
 
-/** ONNX opset and the IR version that goes with it (opset 17 -> IR 8). */
-const OPSET = 17;
-const IR_VERSION = 8;
+/** ONNX IR version for each default-domain opset used here (opset 17 -> IR 8, opset 23 -> IR 11). */
+const IR_VERSION: Record<number, number> = { 17: 8, 23: 11 };
 
 let ortLoad: Promise<Ort | null> | null = null;
 let ortReason = "";
 
-/** Loads onnxruntime-node once; null (with `ortUnavailableReason()`) when it is missing or broken. */
+/** Loads onnxruntime-node (and onnx-proto) once; null, with `ortUnavailableReason()`, when either is missing or broken. */
 export async function loadOrt(): Promise<Ort | null> {
   ortLoad ??= (async () => {
     try {
       const ort = (await import("onnxruntime-node")) as Ort;
       if (typeof ort.InferenceSession?.create !== "function") throw new Error("InferenceSession missing from the module");
+      loadOnnxProto(); // the graphs cannot be built without it, so ORT alone is of no use
       return ort;
     } catch (e) {
-      ortReason = `onnxruntime-node did not load: ${(e as Error).message.split("\n")[0]}`;
+      ortReason = `onnxruntime reference unavailable: ${(e as Error).message.split("\n")[0]}`;
       return null;
     }
   })();
@@ -62,14 +67,16 @@ function loadOnnxProto(): Onnx {
 // ---------------------------------------------------------------------------------------------
 // Graph builder: named values, nodes in topological order, float32/int64 initializers.
 
-type Attr = number | number[] | string;
+/** Node attribute: an integer, a list of integers, or `{ f }` for a float (never inferred from the value). */
+type Attr = number | number[] | { f: number };
 
 class GraphBuilder {
   readonly nodes: OnnxNs.INodeProto[] = [];
   readonly inits: OnnxNs.ITensorProto[] = [];
   #n = 0;
 
-  constructor(readonly onnx: Onnx) {}
+  /** `eps`: the RMSNorm epsilon every norm of the graph uses. */
+  constructor(readonly onnx: Onnx, readonly opset: number, readonly eps = 0) {}
 
   /** Adds a float32 initializer; data is copied as little-endian raw bytes. */
   f32(name: string, dims: readonly number[], data: Float32Array): string {
@@ -90,11 +97,11 @@ class GraphBuilder {
   }
 
   /** Adds a node and returns its output names (`outputs` of them, or the given names). */
-  nodeN(op: string, inputs: string[], attrs: Record<string, Attr> = {}, outputs: number | string[] = 1, domain = ""): string[] {
+  nodeN(op: string, inputs: string[], attrs: Record<string, Attr> = {}, outputs: number | string[] = 1): string[] {
     const id = this.#n++;
     const outs = typeof outputs === "number" ? Array.from({ length: outputs }, (_, i) => `${op}_${id}_${i}`) : outputs;
     const attribute = Object.entries(attrs).map(([name, v]) => this.#attr(name, v));
-    this.nodes.push({ name: `${op}_${id}`, opType: op, domain, input: inputs, output: outs, attribute });
+    this.nodes.push({ name: `${op}_${id}`, opType: op, input: inputs, output: outs, attribute });
     return outs;
   }
 
@@ -104,22 +111,25 @@ class GraphBuilder {
 
   #attr(name: string, v: Attr): OnnxNs.IAttributeProto {
     const T = this.onnx.AttributeProto.AttributeType;
-    if (typeof v === "string") return { name, type: T.STRING, s: new TextEncoder().encode(v) };
     if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
-    return Number.isInteger(v) ? { name, type: T.INT, i: v } : { name, type: T.FLOAT, f: v };
+    if (typeof v === "number") {
+      if (!Number.isInteger(v)) throw new Error(`attribute ${name}=${v}: integers only, write { f: ${v} } for a float`);
+      return { name, type: T.INT, i: v };
+    }
+    return { name, type: T.FLOAT, f: v.f };
   }
 
   /** Serializes the model; `inputs`/`outputs` are [name, elemType, dims]. */
-  finish(name: string, inputs: ValueInfo[], outputs: ValueInfo[], domains: string[] = []): Uint8Array {
+  finish(name: string, inputs: ValueInfo[], outputs: ValueInfo[]): Uint8Array {
     const o = this.onnx;
     const vi = ([n, type, dims]: ValueInfo): OnnxNs.IValueInfoProto => ({
       name: n,
       type: { tensorType: { elemType: type === "f32" ? o.TensorProto.DataType.FLOAT : o.TensorProto.DataType.INT64, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
     });
     const model = o.ModelProto.create({
-      irVersion: IR_VERSION,
+      irVersion: IR_VERSION[this.opset],
       producerName: "vlm-compress bench",
-      opsetImport: [{ domain: "", version: OPSET }, ...domains.map((d) => ({ domain: d, version: 1 }))],
+      opsetImport: [{ domain: "", version: this.opset }],
       graph: { name, node: this.nodes, initializer: this.inits, input: inputs.map(vi), output: outputs.map(vi) },
     });
     return o.ModelProto.encode(model).finish();
@@ -139,14 +149,18 @@ function transposed(w: Tensor): Float32Array {
   return t;
 }
 
-/** cos/sin tables (T, HS) for positions 0..T-1, HF layout: angle for dim d uses frequency d mod HS/2. */
-function ropeTables(T: number, HS: number, theta: number): { cos: Float32Array; sin: Float32Array } {
-  const half = HS / 2, cos = new Float32Array(T * HS), sin = new Float32Array(T * HS);
+/**
+ * cos/sin tables for positions 0..T-1, frequency i = theta^(-2i/HS) for i < HS/2. `full`: (T, HS) with
+ * the halves repeated (HF layout, multiplied elementwise); else (T, HS/2) (RotaryEmbedding's cache).
+ */
+function ropeTables(T: number, HS: number, theta: number, full: boolean): { cos: Float32Array; sin: Float32Array } {
+  const half = HS / 2, W = full ? HS : half, cos = new Float32Array(T * W), sin = new Float32Array(T * W);
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
       const ang = t * Math.pow(theta, (-2 * i) / HS); // in float64, like the engine's kernel
-      cos[t * HS + i] = cos[t * HS + i + half] = Math.cos(ang);
-      sin[t * HS + i] = sin[t * HS + i + half] = Math.sin(ang);
+      cos[t * W + i] = Math.cos(ang);
+      sin[t * W + i] = Math.sin(ang);
+      if (full) { cos[t * W + i + half] = cos[t * W + i]; sin[t * W + i + half] = sin[t * W + i]; }
     }
   }
   return { cos, sin };
@@ -160,12 +174,72 @@ function causalMask(T: number): Float32Array {
   return m;
 }
 
-/** x * w / sqrt(mean(x^2) + eps) in the exact node pattern onnxruntime fuses into SimplifiedLayerNormalization. */
-function rmsNorm(g: GraphBuilder, x: string, w: string, eps: string, two: string): string {
-  const ms = g.node("ReduceMean", [g.node("Pow", [x, two])], { axes: [-1], keepdims: 1 });
-  const rms = g.node("Sqrt", [g.node("Add", [ms, eps])]);
-  return g.node("Mul", [g.node("Div", [x, rms]), w]);
+/** "fused": opset 23 fused ops (default, fastest); "decomposed": opset 17 primitives. */
+export type LlamaOnnxStyle = "fused" | "decomposed";
+
+type Lin = (x: string, name: string, w: Tensor) => string;
+
+/** Per-graph pieces of one style: the norm and the attention block (normed x (1, T, C) -> (1, T, NH*HS)). */
+interface Style {
+  opset: number;
+  constants(g: GraphBuilder, T: number, HS: number, theta: number): void;
+  rmsNorm(g: GraphBuilder, x: string, w: string): string;
+  attention(g: GraphBuilder, a: LlamaAttention, x: string, T: number, lin: Lin): string;
 }
+
+const FUSED: Style = {
+  opset: 23,
+  constants(g, T, HS, theta) {
+    const { cos, sin } = ropeTables(T, HS, theta, false);
+    g.f32("rope_cos", [1, T, HS / 2], cos); // (B, T, HS/2): no position_ids input, positions are 0..T-1
+    g.f32("rope_sin", [1, T, HS / 2], sin);
+  },
+  rmsNorm: (g, x, w) => g.node("RMSNormalization", [x, w], { axis: -1, epsilon: { f: g.eps } }),
+  attention(g, a, x, _T, lin) {
+    const { NH, NKV, HS } = a;
+    // 3-D inputs (1, T, heads*HS); interleaved = 0 is HF rotate-half
+    const q = g.node("RotaryEmbedding", [lin(x, "q_proj.weightT", a.q_proj.weight), "rope_cos", "rope_sin"], { num_heads: NH, interleaved: 0 });
+    const k = g.node("RotaryEmbedding", [lin(x, "k_proj.weightT", a.k_proj.weight), "rope_cos", "rope_sin"], { num_heads: NKV, interleaved: 0 });
+    const v = lin(x, "v_proj.weightT", a.v_proj.weight);
+    return g.node("Attention", [q, k, v], { is_causal: 1, q_num_heads: NH, kv_num_heads: NKV, scale: { f: 1 / Math.sqrt(HS) } });
+  },
+};
+
+const DECOMPOSED: Style = {
+  opset: 17,
+  constants(g, T, HS, theta) {
+    const { cos, sin } = ropeTables(T, HS, theta, true);
+    g.f32("rope_cos", [T, HS], cos);
+    g.f32("rope_sin", [T, HS], sin);
+    g.f32("causal_mask", [T, T], causalMask(T));
+    g.f32("attn_scale", [], Float32Array.of(1 / Math.sqrt(HS)));
+    g.f32("eps", [], Float32Array.of(g.eps));
+    g.f32("two", [], Float32Array.of(2));
+  },
+  // x * w / sqrt(mean(x^2) + eps), the exact node pattern onnxruntime fuses into SimplifiedLayerNormalization
+  rmsNorm(g, x, w) {
+    const ms = g.node("ReduceMean", [g.node("Pow", [x, "two"])], { axes: [-1], keepdims: 1 });
+    return g.node("Mul", [g.node("Div", [x, g.node("Sqrt", [g.node("Add", [ms, "eps"])])]), w]);
+  },
+  attention(g, a, x, T, lin) {
+    const { NH, NKV, HS } = a, rep = NH / NKV;
+    const heads = (y: string, n: number) => g.node("Transpose", [g.node("Reshape", [y, g.i64([1, T, n, HS])])], { perm: [0, 2, 1, 3] });
+    const q = ropeNode(g, heads(lin(x, "q_proj.weightT", a.q_proj.weight), NH)); // (1, NH, T, HS)
+    let k = ropeNode(g, heads(lin(x, "k_proj.weightT", a.k_proj.weight), NKV)); // (1, NKV, T, HS)
+    let v = heads(lin(x, "v_proj.weightT", a.v_proj.weight), NKV); // (1, NKV, T, HS)
+    if (rep > 1) {
+      // repeat_kv: query head h reads kv head floor(h / rep), as in HF and the engine's kernel
+      const expandTo = g.i64([1, NKV, rep, T, HS]), flat = g.i64([1, NH, T, HS]);
+      const repeat = (y: string) => g.node("Reshape", [g.node("Expand", [g.node("Unsqueeze", [y, g.i64([2])]), expandTo]), flat]);
+      k = repeat(k); // (1, NH, T, HS)
+      v = repeat(v);
+    }
+    const kT = g.node("Transpose", [k], { perm: [0, 1, 3, 2] }); // (1, NH, HS, T); fused into the MatMul by ORT
+    const scores = g.node("Add", [g.node("Mul", [g.node("MatMul", [q, kT]), "attn_scale"]), "causal_mask"]); // (1, NH, T, T)
+    const att = g.node("MatMul", [g.node("Softmax", [scores], { axis: -1 }), v]); // (1, NH, T, HS)
+    return g.node("Reshape", [g.node("Transpose", [att], { perm: [0, 2, 1, 3] }), g.i64([1, T, NH * HS])]); // (1, T, C)
+  },
+};
 
 /** x (1, heads, T, HS) -> x*cos + rotate_half(x)*sin, rotate_half(x) = concat(-x2, x1). */
 function ropeNode(g: GraphBuilder, x: string): string {
@@ -175,31 +249,15 @@ function ropeNode(g: GraphBuilder, x: string): string {
 }
 
 /** One decoder layer on h (1, T, C); returns the new residual stream (1, T, C). */
-function layerNodes(g: GraphBuilder, model: LlamaForCausalLM, l: number, h: string, T: number): string {
-  const cfg = model.cfg, layer = model.model.layers[l], a = layer.self_attn, p = `layers.${l}.`;
-  const { NH, NKV, HS } = a;
-  const C = cfg.hidden_size, rep = NH / NKV;
-  const lin = (x: string, name: string, w: Tensor) => g.node("MatMul", [x, g.f32(p + name, [w.shape[1], w.shape[0]], transposed(w))]);
+function layerNodes(g: GraphBuilder, style: Style, model: LlamaForCausalLM, l: number, h: string, T: number): string {
+  const C = model.cfg.hidden_size, layer = model.model.layers[l], a = layer.self_attn, p = `layers.${l}.`;
+  const lin: Lin = (x, name, w) => g.node("MatMul", [x, g.f32(p + name, [w.shape[1], w.shape[0]], transposed(w))]);
+  const linA: Lin = (x, name, w) => lin(x, "self_attn." + name, w);
 
-  const x = rmsNorm(g, h, g.f32(p + "input_layernorm.weight", [C], layer.input_layernorm.weight.data), "eps", "two");
-  const heads = (y: string, n: number) => g.node("Transpose", [g.node("Reshape", [y, g.i64([1, T, n, HS])])], { perm: [0, 2, 1, 3] });
-  const q = ropeNode(g, heads(lin(x, "q_proj.weightT", a.q_proj.weight), NH)); // (1, NH, T, HS)
-  let k = ropeNode(g, heads(lin(x, "k_proj.weightT", a.k_proj.weight), NKV)); // (1, NKV, T, HS)
-  let v = heads(lin(x, "v_proj.weightT", a.v_proj.weight), NKV); // (1, NKV, T, HS)
-  if (rep > 1) {
-    // repeat_kv: query head h reads kv head floor(h / rep), as in HF and the engine's kernel
-    const expandTo = g.i64([1, NKV, rep, T, HS]), flat = g.i64([1, NH, T, HS]);
-    const repeat = (y: string) => g.node("Reshape", [g.node("Expand", [g.node("Unsqueeze", [y, g.i64([2])]), expandTo]), flat]);
-    k = repeat(k); // (1, NH, T, HS)
-    v = repeat(v);
-  }
-  const kT = g.node("Transpose", [k], { perm: [0, 1, 3, 2] }); // (1, NH, HS, T); fused into the MatMul by ORT
-  const scores = g.node("Add", [g.node("Mul", [g.node("MatMul", [q, kT]), "attn_scale"]), "causal_mask"]); // (1, NH, T, T)
-  const att = g.node("MatMul", [g.node("Softmax", [scores], { axis: -1 }), v]); // (1, NH, T, HS)
-  const merged = g.node("Reshape", [g.node("Transpose", [att], { perm: [0, 2, 1, 3] }), g.i64([1, T, NH * HS])]); // (1, T, C)
-  h = g.node("Add", [h, lin(merged, "o_proj.weightT", a.o_proj.weight)]);
+  const x = style.rmsNorm(g, h, g.f32(p + "input_layernorm.weight", [C], layer.input_layernorm.weight.data));
+  h = g.node("Add", [h, linA(style.attention(g, a, x, T, linA), "o_proj.weightT", a.o_proj.weight)]);
 
-  const y = rmsNorm(g, h, g.f32(p + "post_attention_layernorm.weight", [C], layer.post_attention_layernorm.weight.data), "eps", "two");
+  const y = style.rmsNorm(g, h, g.f32(p + "post_attention_layernorm.weight", [C], layer.post_attention_layernorm.weight.data));
   const gate = lin(y, "mlp.gate_proj.weightT", layer.mlp.gate_proj.weight); // (1, T, I)
   const up = lin(y, "mlp.up_proj.weightT", layer.mlp.up_proj.weight);
   const act = g.node("Mul", [g.node("Mul", [gate, g.node("Sigmoid", [gate])]), up]); // silu(gate) * up
@@ -210,22 +268,17 @@ function layerNodes(g: GraphBuilder, model: LlamaForCausalLM, l: number, h: stri
  * ONNX graph of `model` for one sequence of T tokens: input `input_ids` int64 (1, T) -> `logits`
  * float32 (1, T, V), weights as float32 initializers (linear weights pre-transposed to (in, out)).
  */
-export function buildLlamaOnnx(model: LlamaForCausalLM, T: number): Uint8Array {
-  const cfg = model.cfg, { HS } = model.model.layers[0]?.self_attn ?? { HS: cfg.hidden_size / cfg.num_attention_heads };
+export function buildLlamaOnnx(model: LlamaForCausalLM, T: number, style: LlamaOnnxStyle = "fused"): Uint8Array {
+  const cfg = model.cfg, HS = cfg.hidden_size / cfg.num_attention_heads;
   if (!Number.isInteger(T) || T < 1) throw new Error(`buildLlamaOnnx: T must be a positive integer, got ${T}`);
-  const g = new GraphBuilder(loadOnnxProto());
-  const { cos, sin } = ropeTables(T, HS, cfg.rope_theta);
-  g.f32("rope_cos", [T, HS], cos);
-  g.f32("rope_sin", [T, HS], sin);
-  g.f32("causal_mask", [T, T], causalMask(T));
-  g.f32("attn_scale", [], Float32Array.of(1 / Math.sqrt(HS)));
-  g.f32("eps", [], Float32Array.of(cfg.rms_norm_eps));
-  g.f32("two", [], Float32Array.of(2));
+  const st = style === "fused" ? FUSED : DECOMPOSED;
+  const g = new GraphBuilder(loadOnnxProto(), st.opset, cfg.rms_norm_eps);
+  st.constants(g, T, HS, cfg.rope_theta);
 
   const emb = model.model.embed_tokens.weight;
   let h = g.node("Gather", [g.f32("embed_tokens.weight", [...emb.shape], emb.data), "input_ids"], { axis: 0 }); // (1, T, C)
-  for (let l = 0; l < cfg.num_hidden_layers; l++) h = layerNodes(g, model, l, h, T);
-  h = rmsNorm(g, h, g.f32("norm.weight", [cfg.hidden_size], model.model.norm.weight.data), "eps", "two");
+  for (let l = 0; l < cfg.num_hidden_layers; l++) h = layerNodes(g, st, model, l, h, T);
+  h = st.rmsNorm(g, h, g.f32("norm.weight", [cfg.hidden_size], model.model.norm.weight.data));
   const lm = model.lm_head.weight;
   g.node("MatMul", [h, g.f32("lm_head.weightT", [lm.shape[1], lm.shape[0]], transposed(lm))], {}, "logits");
   return g.finish("llama", [["input_ids", "i64", [1, T]]], [["logits", "f32", [1, T, cfg.vocab_size]]]);
@@ -234,7 +287,11 @@ export function buildLlamaOnnx(model: LlamaForCausalLM, T: number): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Matmul graphs.
 
-/** How a transposed operand is expressed: Transpose + MatMul (ORT fuses it) or Gemm with transA/transB. */
+/**
+ * How a transposed operand is expressed: Transpose + MatMul, which ORT fuses into one
+ * com.microsoft FusedMatMul (no transpose runs), or Gemm with transA/transB. The two measured within
+ * noise of each other on every form and shape of the bench, so the default is the plainer MatMul.
+ */
 export type MatmulOp = "matmul" | "gemm";
 
 /**
@@ -242,7 +299,7 @@ export type MatmulOp = "matmul" | "gemm";
  * nn: A (M, K), B (K, N); nt: A (M, K), B (N, K); tn: A (K, M), B (K, N).
  */
 export function buildMatmulOnnx(M: number, K: number, N: number, form: MatmulForm, op: MatmulOp = "matmul"): Uint8Array {
-  const g = new GraphBuilder(loadOnnxProto());
+  const g = new GraphBuilder(loadOnnxProto(), 17);
   const aDims = form === "tn" ? [K, M] : [M, K], bDims = form === "nt" ? [N, K] : [K, N];
   if (op === "gemm") {
     g.node("Gemm", ["A", "B"], { transA: form === "tn" ? 1 : 0, transB: form === "nt" ? 1 : 0 }, "C");
@@ -323,4 +380,44 @@ export async function timeOrt(fn: () => Promise<unknown>, opts: { warmup?: numbe
   }
   const s = [...runsMs].sort((x, y) => x - y), m = s.length >> 1;
   return { medianMs: s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2, runsMs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One-call measurements for the bench: build, create a session, time, release.
+
+export interface OrtBenchOptions {
+  threads?: number;
+  warmup?: number;
+  runs?: number;
+}
+
+export type OrtMeasurement<T> = ({ ok: true } & Timing & T) | { ok: false; reason: string };
+
+/** Prefill of `ids` (T tokens, batch 1) through the ORT graph of `model`: median ms and tokens/s. */
+export async function benchOrtPrefill(model: LlamaForCausalLM, ids: Int32Array, opts: OrtBenchOptions & { style?: LlamaOnnxStyle } = {}): Promise<OrtMeasurement<{ tokensPerS: number; threads: number }>> {
+  const ort = await loadOrt();
+  if (ort === null) return { ok: false, reason: ortUnavailableReason() };
+  const r = await OrtRunner.create(ort, buildLlamaOnnx(model, ids.length, opts.style), { threads: opts.threads });
+  try {
+    const t = await timeOrt(() => r.logits(ids), opts);
+    return { ok: true, ...t, tokensPerS: (ids.length * 1000) / t.medianMs, threads: r.threads };
+  } finally {
+    await r.release();
+  }
+}
+
+/** C (M, N) = A·B in the stored layout of `form`, on seeded inputs: median ms and GFLOP/s (2MKN flops). */
+export async function benchOrtMatmul(M: number, K: number, N: number, form: MatmulForm, opts: OrtBenchOptions & { op?: MatmulOp } = {}): Promise<OrtMeasurement<{ gflops: number; threads: number }>> {
+  const ort = await loadOrt();
+  if (ort === null) return { ok: false, reason: ortUnavailableReason() };
+  const r = await OrtRunner.create(ort, buildMatmulOnnx(M, K, N, form, opts.op), { threads: opts.threads });
+  try {
+    const rng = new Rng(1);
+    const fill = (n: number) => Float32Array.from({ length: n }, () => rng.uniform() - 0.5);
+    const feeds = matmulFeeds(ort, M, K, N, form, fill(M * K), fill(K * N));
+    const t = await timeOrt(() => r.run(feeds), opts);
+    return { ok: true, ...t, gflops: (2 * M * K * N) / (t.medianMs * 1e6), threads: r.threads };
+  } finally {
+    await r.release();
+  }
 }

@@ -1,7 +1,10 @@
 // The onnxruntime reference graphs of bench/onnx-reference.ts against our engine (LLaMA logits) and
 // a float64 loop (matmul forms). Skipped, with the reason, when onnxruntime-node cannot load.
 import { afterAll, describe, expect, it } from "vitest";
-import { buildLlamaOnnx, buildMatmulOnnx, loadOrt, matmulFeeds, ortUnavailableReason, OrtRunner, type MatmulForm, type MatmulOp } from "../../bench/onnx-reference.js";
+import {
+  benchOrtMatmul, benchOrtPrefill, buildLlamaOnnx, buildMatmulOnnx, loadOrt, matmulFeeds, ortUnavailableReason, OrtRunner, timeOrt,
+  type LlamaOnnxStyle, type MatmulForm, type MatmulOp,
+} from "../../bench/onnx-reference.js";
 import { llamaConfigFromDict } from "../../src/model/config.js";
 import { LlamaForCausalLM } from "../../src/model/llama.js";
 import { noGrad } from "../../src/tensor/index.js";
@@ -24,6 +27,28 @@ function matmulRef64(a: Float64Array, b: Float64Array, M: number, K: number, N: 
   return c;
 }
 
+function tinyModel(): LlamaForCausalLM {
+  // initializer_range 0.3 (not 0.02) so attention is far from uniform and RoPE/mask errors show
+  const cfg = llamaConfigFromDict({
+    vocab_size: 37, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2,
+    num_attention_heads: 4, num_key_value_heads: 2, initializer_range: 0.3, rope_theta: 100,
+  });
+  const model = new LlamaForCausalLM(cfg, 7);
+  for (const [name, p] of model.namedParameters()) {
+    if (name.endsWith("norm.weight")) p.data.set(randArray(p.size, p.size + name.length, 0.5, 1.5)); // not all ones
+  }
+  return model;
+}
+
+it("timeOrt: warm-up calls untimed, median of the timed runs", async () => {
+  let calls = 0;
+  const t = await timeOrt(async () => { calls++; }, { warmup: 3, runs: 4 });
+  expect(calls).toBe(7);
+  expect(t.runsMs).toHaveLength(4);
+  const s = [...t.runsMs].sort((a, b) => a - b);
+  expect(t.medianMs).toBeCloseTo((s[1] + s[2]) / 2, 12);
+});
+
 describe.skipIf(ort === null)("onnxruntime reference graphs", () => {
   const runners: OrtRunner[] = [];
   afterAll(async () => { for (const r of runners) await r.release(); });
@@ -33,22 +58,14 @@ describe.skipIf(ort === null)("onnxruntime reference graphs", () => {
     return r;
   };
 
-  it("LLaMA logits equal the engine's (GQA, 2 layers, T=9)", async () => {
-    // initializer_range 0.3 (not 0.02) so attention is far from uniform and RoPE/mask errors show
-    const cfg = llamaConfigFromDict({
-      vocab_size: 37, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2,
-      num_attention_heads: 4, num_key_value_heads: 2, initializer_range: 0.3, rope_theta: 100,
-    });
-    const model = new LlamaForCausalLM(cfg, 7);
-    for (const [name, p] of model.namedParameters()) {
-      if (name.endsWith("layernorm.weight") || name.endsWith("norm.weight")) p.data.set(randArray(p.size, p.size + name.length, 0.5, 1.5));
-    }
+  it.each([["fused"], ["decomposed"]] as [LlamaOnnxStyle][])("LLaMA logits (%s graph) equal the engine's (4 heads, 2 kv heads, 2 layers, T=9)", async (style) => {
+    const model = tinyModel(), cfg = model.cfg;
     const T = 9;
     const ids = Int32Array.from({ length: T }, (_, t) => (t * 11 + 3) % cfg.vocab_size);
     const ours = noGrad(() => model.forward(ids, 1, T));
     expect(ours.shape).toEqual([1, T, cfg.vocab_size]);
-    const theirs = await (await session(buildLlamaOnnx(model, T))).logits(ids);
-    expectAllclose(theirs, ours.data, { atol: 1e-4, rtol: 1e-4 }, "ORT logits vs engine");
+    const theirs = await (await session(buildLlamaOnnx(model, T, style))).logits(ids);
+    expectAllclose(theirs, ours.data, { atol: 1e-4, rtol: 1e-4 }, `ORT (${style}) logits vs engine`);
   });
 
   it.each([["nn"], ["nt"], ["tn"]] as [MatmulForm][])("matmul form %s equals a float64 loop (MatMul and Gemm)", async (form) => {
@@ -61,5 +78,12 @@ describe.skipIf(ort === null)("onnxruntime reference graphs", () => {
       expect(out.C.dims).toEqual([M, N]);
       expectAllclose(out.C.data as Float32Array, want, { atol: 1e-5, rtol: 1e-5 }, `${form} ${op}`);
     }
+  });
+
+  it("one-call measurements return timings (behaviour only, no speed assertions)", async () => {
+    const p = await benchOrtPrefill(tinyModel(), Int32Array.from([1, 2, 3, 4, 5]), { warmup: 1, runs: 3, threads: 1 });
+    expect(p.ok && p.runsMs.length === 3 && p.tokensPerS > 0 && p.threads === 1).toBe(true);
+    const m = await benchOrtMatmul(8, 16, 4, "tn", { warmup: 1, runs: 3 });
+    expect(m.ok && m.runsMs.length === 3 && m.gflops > 0).toBe(true);
   });
 });
