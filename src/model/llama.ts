@@ -20,10 +20,17 @@ import type { DecoderHooks } from "./hooks.js";
 import type { KVCache, LayerKV } from "./kv-cache.js";
 import { causalLayout, keepTokens, TokenKind, type TokenLayout } from "./layout.js";
 
-/** What one layer saw: real tokens per row and (query, key) pairs attended per row. */
+/** What one layer saw, per row: real tokens, of which vision tokens, and (query, key) pairs attended. */
 export interface LayerStats {
   tokens: Int32Array;
+  vision: Int32Array;
   attnPairs: Float64Array;
+}
+
+function visionCounts(L: TokenLayout): Int32Array {
+  const v = new Int32Array(L.B);
+  for (let b = 0; b < L.B; b++) for (let t = 0; t < L.length[b]; t++) if (L.kind[b * L.T + t] === TokenKind.vision) v[b]++;
+  return v;
 }
 
 export interface DecoderOptions {
@@ -159,7 +166,7 @@ export class LlamaModel extends Module {
       const wantProbs = hooks?.wantsProbs?.(l) ?? false;
       const bias = hooks?.keyBias?.(l, L) ?? null;
       const r = layer.forward(h, L, cache?.layers[l], bias, wantProbs);
-      stats.push({ tokens: L.length.slice(), attnPairs: r.attnPairs });
+      stats.push({ tokens: L.length.slice(), vision: visionCounts(L), attnPairs: r.attnPairs });
       h = r.h;
       const keep = hooks?.afterLayer?.(l, h, L, r.probs) ?? null;
       if (keep !== null && l + 1 < this.layers.length) {

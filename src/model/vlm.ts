@@ -56,6 +56,8 @@ export interface VlmHooks extends DecoderHooks {
   reduceVision?(feats: Tensor, image: { sample: number; index: number; grid: number }): { feats: Tensor; patches: Int32Array };
   /** The sequence layout and mask: may edit keyLo/keyHi in place (VoCo's prefix-blocking mask). */
   adjustLayout?(L: TokenLayout, ids: Int32Array): void;
+  /** Sees each built batch before its forward (per-batch state: patch indices, prompt ends). */
+  prepare?(batch: VlmBatch): void;
 }
 
 export interface VlmBatch {
@@ -152,7 +154,9 @@ export class LlavaForCausalLM extends Module implements CausalLM {
     const table = visionParts.length > 0 ? concat([textEmb, ...visionParts], 0) : textEmb;
     const h = reshape(gatherRows(table, gather), [L.B, L.T, C]); // (B, T, C)
     hooks?.adjustLayout?.(L, ids);
-    return { h, layout: L, ids, targets, patch, visionTokens: visionParts.map((p) => p.shape[0]) };
+    const batch: VlmBatch = { h, layout: L, ids, targets, patch, visionTokens: visionParts.map((p) => p.shape[0]) };
+    hooks?.prepare?.(batch);
+    return batch;
   }
 
   /** Full forward of a built batch: logits (B, T', V) and the decoder's output. */

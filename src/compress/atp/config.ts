@@ -1,0 +1,52 @@
+// ATP configuration. research/atp-llava-and-peers.md part A is a reconstruction (the paper's full
+// text and code were not available); every choice below that the sources leave open is marked [G].
+
+export interface AtpConfig {
+  /** Decoder layers (0-based) after which an ATP module prunes. The paper's 7B model: {4, 14, 24} of 32 [R]. */
+  layers: number[];
+  /** Soft-mask temperature T in sigmoid((S - theta) T) (re-implementation: 10) [R]. */
+  temperature: number;
+  /** SAP: nested uniform grids with these strides; a token's spatial score is 1 - lambda * R_s of the
+   * sparsest grid it lies on (R_s = 1/stride^2), so theta_s picks how dense a skeleton survives [G]. */
+  sapStrides: number[];
+  /** SAP scaling coefficient lambda_sample (re-implementation: 3.0) [R]. */
+  lambdaSample: number;
+  /** Score vectors are average-pooled to this many values for the threshold MLP's input [R variant b]. */
+  pool: number;
+  hidden: number;
+  /** Ablations: drop the spatial criterion, or one half of the redundancy score. */
+  useSap: boolean;
+  useSelf: boolean;
+  useCross: boolean;
+  /** Budget: target average kept fraction of vision tokens over all layers, and the loss weights
+   * (paper, via the re-implementation: lambda_atp 0.05, lambda_target 0.2) [R]. */
+  targetFraction: number;
+  lambdaAtp: number;
+  lambdaTarget: number;
+}
+
+export const ATP_DEFAULTS: AtpConfig = {
+  layers: [0, 2, 4],
+  temperature: 10,
+  sapStrides: [2, 4],
+  lambdaSample: 3,
+  pool: 16,
+  hidden: 64,
+  useSap: true,
+  useSelf: true,
+  useCross: true,
+  targetFraction: 0.25,
+  lambdaAtp: 0.05,
+  lambdaTarget: 0.2,
+};
+
+/** SAP spatial score of grid cell (r, c): 1 - lambda / stride^2 for the sparsest grid containing it, else -inf. */
+export function sapScore(r: number, c: number, cfg: AtpConfig): number {
+  let best = -Infinity;
+  for (const s of cfg.sapStrides) {
+    // grid cells at odd offsets inside each stride x stride block: centred, like pooling's centres [G]
+    const off = Math.floor((s - 1) / 2);
+    if (r % s === off && c % s === off) best = Math.max(best, 1 - cfg.lambdaSample / (s * s));
+  }
+  return best;
+}

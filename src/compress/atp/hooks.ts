@@ -1,0 +1,151 @@
+// ATP-LLaVA at work inside the decoder (research/atp-llava-and-peers.md A.2-A.5). After each ATP
+// layer: every alive vision token gets a redundancy score S_r (the mean of the attention it
+// receives from vision queries and from the prompt's text queries, each min-max normalised per
+// instance [G]) and a spatial score S_s (SAP); the module's MLP predicts theta_r and theta_s for the
+// instance; a token survives if S_r > theta_r or S_s > theta_s.
+//   soft (training): nothing is removed; D = max(sigmoid((S_r - theta_r) T), sigmoid((S_s - theta_s) T)),
+//     multiplied across ATP layers, enters every later layer's attention as a log-bias on that key
+//     (each token keeps its self-loop, DynamicViT-style) [R]; the budget loss reads the soft counts.
+//   hard (inference): pruned tokens are dropped (the model gathers survivors, keeps their original
+//     positions, and later layers never compute or cache their K/V).
+// S_self averages over the vision queries that can see the token (causal attention would otherwise
+// favour early tokens) [G]; S_cross uses the prompt's text after the image, never answer tokens.
+import type { TokenLayout } from "../../model/layout.js";
+import type { VlmBatch, VlmHooks } from "../../model/vlm.js";
+import { abs, add, addScalar, log, maximum, mul, scale, sigmoid, sub, where } from "../../tensor/ops/elementwise.js";
+import { gatherRows } from "../../tensor/ops/gather.js";
+import { IGNORE_INDEX } from "../../tensor/ops/loss.js";
+import { sum } from "../../tensor/ops/reduce.js";
+import { reshape } from "../../tensor/ops/shape.js";
+import { Tensor } from "../../tensor/tensor.js";
+import { keepMask, receivedAttention, textAfterVision, visionSlots } from "../common.js";
+import { sapScore, type AtpConfig } from "./config.js";
+import { poolTo, type AtpModules } from "./module.js";
+
+const NEVER = -10; // a spatial score no threshold in (0, 1) passes, still finite inside the sigmoid
+
+function minMax(v: Float64Array): Float64Array {
+  let lo = Infinity, hi = -Infinity;
+  for (const x of v) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
+  return hi > lo ? v.map((x) => (x - lo) / (hi - lo)) : v.map(() => 0.5);
+}
+
+interface RowScores { slots: number[]; sr: Float64Array; ss: Float64Array; input: Float32Array }
+
+export class AtpHooks implements VlmHooks {
+  #batch: VlmBatch | null = null;
+  #promptEnd: Int32Array = new Int32Array(0);
+  #dcum: { layer: number; d: Tensor } | null = null;
+  /** Soft kept fraction (B) after each ATP layer, in order (training). */
+  readonly softFractions: Tensor[] = [];
+  /** Vision tokens alive per row after each ATP layer (hard mode), for reports. */
+  readonly kept: Int32Array[] = [];
+
+  /** grid: patches per side of the image grid; numLayers: decoder layers (for the budget). */
+  constructor(readonly modules: AtpModules, readonly cfg: AtpConfig, readonly mode: "soft" | "hard", readonly numLayers: number, readonly grid: number) {}
+
+  prepare(batch: VlmBatch): void {
+    this.#batch = batch;
+    this.#dcum = null;
+    this.softFractions.length = 0;
+    this.kept.length = 0;
+    const L = batch.layout;
+    // the prompt ends where the first answer token is predicted from (training), else at the row's end
+    this.#promptEnd = Int32Array.from({ length: L.B }, (_, b) => {
+      for (let t = 0; t < L.length[b]; t++) if (batch.targets[b * L.T + t] !== IGNORE_INDEX) return t;
+      return L.length[b] - 1;
+    });
+  }
+
+  wantsProbs(l: number): boolean {
+    return this.cfg.layers.includes(l);
+  }
+
+  #scores(L: TokenLayout, b: number, probs: Tensor): RowScores {
+    const batch = this.#batch!;
+    const slots = visionSlots(L, b);
+    const promptEnd = this.#promptEnd[b];
+    const cross = textAfterVision(L, b).filter((t) => L.orig[b * L.T + t] <= promptEnd);
+    const self = this.cfg.useSelf ? minMax(receivedAttention(probs, L, b, slots, slots)) : new Float64Array(slots.length);
+    const crs = this.cfg.useCross ? minMax(receivedAttention(probs, L, b, cross, slots)) : new Float64Array(slots.length);
+    const parts = (this.cfg.useSelf ? 1 : 0) + (this.cfg.useCross ? 1 : 0);
+    const sr = self.map((x, i) => (x + crs[i]) / Math.max(1, parts));
+    const G = this.grid;
+    const ss = Float64Array.from(slots, (t) => {
+      if (!this.cfg.useSap) return NEVER;
+      const p = batch.patch[b * batch.layout.T + L.orig[b * L.T + t]];
+      const s = sapScore(Math.floor(p / G), p % G, this.cfg);
+      return Number.isFinite(s) ? s : NEVER;
+    });
+    const input = new Float32Array(2 * this.cfg.pool);
+    input.set(poolTo(self, this.cfg.pool), 0);
+    input.set(poolTo(crs, this.cfg.pool), this.cfg.pool);
+    return { slots, sr, ss, input };
+  }
+
+  afterLayer(l: number, _h: Tensor, L: TokenLayout, probs: Tensor | null): Uint8Array | null {
+    const k = this.cfg.layers.indexOf(l);
+    if (k < 0 || probs === null) return null;
+    const rows = Array.from({ length: L.B }, (_, b) => this.#scores(L, b, probs));
+    const x = new Tensor(new Float32Array(L.B * 2 * this.cfg.pool), [L.B, 2 * this.cfg.pool]);
+    rows.forEach((r, b) => x.data.set(r.input, b * 2 * this.cfg.pool));
+    const { thetaR, thetaS } = this.modules.layers[k].forward(x); // (B, 1) each
+    if (this.mode === "hard") {
+      const keptSlots = rows.map((r, b) => r.slots.filter((_, i) => r.sr[i] > thetaR.data[b] || r.ss[i] > thetaS.data[b]));
+      this.kept.push(Int32Array.from(keptSlots, (s) => s.length));
+      return keepMask(L, keptSlots);
+    }
+    this.#softStep(l, L, rows, thetaR, thetaS);
+    return null;
+  }
+
+  #softStep(l: number, L: TokenLayout, rows: RowScores[], thetaR: Tensor, thetaS: Tensor): void {
+    const n = L.B * L.T;
+    const sr = new Float32Array(n), ss = new Float32Array(n).fill(NEVER), isVision = new Uint8Array(n);
+    const rowOf = Int32Array.from({ length: n }, (_, i) => Math.floor(i / L.T));
+    rows.forEach((r, b) => r.slots.forEach((t, i) => { const j = b * L.T + t; sr[j] = r.sr[i]; ss[j] = r.ss[i]; isVision[j] = 1; }));
+    const T = this.cfg.temperature;
+    const thR = reshape(gatherRows(thetaR, rowOf), [n]), thS = reshape(gatherRows(thetaS, rowOf), [n]);
+    const dR = sigmoid(scale(sub(new Tensor(sr, [n]), thR), T));
+    const dS = sigmoid(scale(sub(new Tensor(ss, [n]), thS), T));
+    const dVis = this.cfg.useSap ? maximum(dR, dS) : dR;
+    const d = where(isVision, dVis, Tensor.full([n], 1));
+    const dcum = this.#dcum === null ? d : mul(this.#dcum.d, d);
+    this.#dcum = { layer: l, d: dcum };
+    // soft kept fraction per row: sum of D over vision slots / number of vision slots
+    const inv = new Float32Array(n);
+    rows.forEach((r, b) => r.slots.forEach((t) => { inv[b * L.T + t] = 1 / Math.max(1, r.slots.length); }));
+    this.softFractions.push(sum(reshape(mul(dcum, new Tensor(inv, [n])), [L.B, L.T]), 1)); // (B)
+  }
+
+  keyBias(l: number, L: TokenLayout): Tensor | null {
+    if (this.mode !== "soft" || this.#dcum === null || this.#dcum.layer >= l) return null;
+    const T = L.T;
+    const offDiag = new Float32Array(T * T).fill(1);
+    for (let i = 0; i < T; i++) offDiag[i * T + i] = 0; // every token keeps its self-loop
+    const logD = reshape(log(addScalar(this.#dcum.d, 1e-6)), [L.B, 1, T]);
+    return mul(logD, new Tensor(offDiag, [1, T, T])); // (B, T, T)
+  }
+
+  /**
+   * Budget loss (soft mode): lambda_atp * sum_k depth_k * fraction_k + lambda_target * |mean kept
+   * fraction over all layers - target|, fractions averaged over the batch. depth_k = (layer+1)/layers.
+   */
+  budgetLoss(): { loss: Tensor; meanFraction: number } | null {
+    if (this.softFractions.length === 0) return null;
+    const cfg = this.cfg, nL = this.numLayers;
+    const fr = this.softFractions.map((f) => scale(sum(f), 1 / f.size)); // batch means
+    let atp: Tensor = Tensor.scalar(0);
+    fr.forEach((f, k) => { atp = add(atp, scale(f, (cfg.layers[k] + 1) / nL)); });
+    // layer m sees everything until the first ATP layer, then the fraction of the latest ATP layer before it
+    let total: Tensor = Tensor.scalar(0);
+    for (let m = 0; m < nL; m++) {
+      let k = -1;
+      cfg.layers.forEach((a, i) => { if (a < m) k = i; });
+      total = add(total, k < 0 ? Tensor.scalar(1) : fr[k]);
+    }
+    const mean = scale(total, 1 / nL);
+    const loss = add(scale(atp, cfg.lambdaAtp), scale(abs(addScalar(mean, -cfg.targetFraction)), cfg.lambdaTarget));
+    return { loss, meanFraction: mean.item() };
+  }
+}

@@ -1,0 +1,31 @@
+// FastV (Chen et al., ECCV 2024; pkunlp-icler/FastV): after LLM layer K, rank the vision tokens by the
+// attention the last token gives them (averaged over heads) and drop R of them for all later
+// layers. Training-free. Faithful to the official code, which ranks by the last token's attention
+// (the paper describes an average over tokens; FastV issues #14, #44).
+import type { TokenLayout } from "../../model/layout.js";
+import type { VlmHooks } from "../../model/vlm.js";
+import type { Tensor } from "../../tensor/tensor.js";
+import { keepMask, receivedAttention, topK, visionSlots } from "../common.js";
+
+export interface FastVConfig {
+  /** Prune after this decoder layer (0-based; FastV's K = 2 means after the second layer, i.e. 1). */
+  afterLayer: number;
+  /** Fraction of vision tokens dropped, in [0, 1). */
+  ratio: number;
+}
+
+export function fastVHooks(cfg: FastVConfig): VlmHooks {
+  if (!(cfg.ratio >= 0 && cfg.ratio < 1)) throw new Error(`FastV ratio must be in [0, 1), got ${cfg.ratio}`);
+  return {
+    wantsProbs: (l) => l === cfg.afterLayer,
+    afterLayer(l: number, _h: Tensor, L: TokenLayout, probs: Tensor | null): Uint8Array | null {
+      if (l !== cfg.afterLayer || probs === null) return null;
+      const kept = Array.from({ length: L.B }, (_, b) => {
+        const vis = visionSlots(L, b);
+        const scores = receivedAttention(probs, L, b, [L.length[b] - 1], vis);
+        return topK(vis, scores, Math.round(vis.length * (1 - cfg.ratio)));
+      });
+      return keepMask(L, kept);
+    },
+  };
+}

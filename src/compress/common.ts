@@ -1,0 +1,58 @@
+// Pieces shared by the token-ranking reducers (ATP, FastV, PyramidDrop): which slots of a row are
+// vision tokens or prompt text, how much attention each vision token receives, and top-k keep masks.
+// Attention probabilities come as (B, NH, Tq, Tk) from a layer that was asked for them; keys index
+// the same slots as queries (a prefill from an empty cache).
+import { TokenKind, type TokenLayout } from "../model/layout.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+/** Slots of row b holding vision tokens, in order. */
+export function visionSlots(L: TokenLayout, b: number): number[] {
+  const out: number[] = [];
+  for (let t = 0; t < L.length[b]; t++) if (L.kind[b * L.T + t] === TokenKind.vision) out.push(t);
+  return out;
+}
+
+/** Text slots of row b after its last vision token, up to and including slot `end` (default: the row's last). */
+export function textAfterVision(L: TokenLayout, b: number, end = L.length[b] - 1): number[] {
+  const vis = visionSlots(L, b);
+  const start = vis.length > 0 ? vis[vis.length - 1] + 1 : 0;
+  const out: number[] = [];
+  for (let t = start; t <= Math.min(end, L.length[b] - 1); t++) if (L.kind[b * L.T + t] === TokenKind.text) out.push(t);
+  return out;
+}
+
+/**
+ * Attention each key slot receives from the query slots, averaged over heads and over the queries
+ * that can see it (a causal query i sees key j only when j is in its visible range). Row b.
+ */
+export function receivedAttention(probs: Tensor, L: TokenLayout, b: number, queries: readonly number[], keys: readonly number[]): Float64Array {
+  const [, NH, Tq, Tk] = probs.shape;
+  const out = new Float64Array(keys.length);
+  keys.forEach((j, k) => {
+    let sum = 0, n = 0;
+    for (const i of queries) {
+      const qi = b * L.T + i;
+      if (j < L.keyLo[qi] || j >= L.keyHi[qi]) continue;
+      for (let h = 0; h < NH; h++) sum += probs.data[((b * NH + h) * Tq + i) * Tk + j];
+      n += NH;
+    }
+    out[k] = n > 0 ? sum / n : 0;
+  });
+  return out;
+}
+
+/** Keep mask (B*T) that keeps every non-vision slot and, per row, the given vision slots. */
+export function keepMask(L: TokenLayout, keptVision: readonly (readonly number[])[]): Uint8Array {
+  const keep = new Uint8Array(L.B * L.T).fill(1);
+  for (let b = 0; b < L.B; b++) {
+    for (const t of visionSlots(L, b)) keep[b * L.T + t] = 0;
+    for (const t of keptVision[b]) keep[b * L.T + t] = 1;
+  }
+  return keep;
+}
+
+/** The `k` slots with the highest scores (ties: earlier slot first), returned in slot order. */
+export function topK(slots: readonly number[], scores: ArrayLike<number>, k: number): number[] {
+  const idx = slots.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b).slice(0, Math.max(0, k));
+  return idx.map((i) => slots[i]).sort((a, b) => a - b);
+}

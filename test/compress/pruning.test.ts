@@ -1,0 +1,142 @@
+// Token-pruning reducers inside the LLM: FastV and PyramidDrop keep the tokens the last prompt token
+// attends to most; ATP's hard mode with nothing pruned equals no pruning and with everything pruned
+// equals dropping every vision token; its soft mode trains the threshold MLP through the attention
+// bias and the budget loss; SAP scores by hand.
+import { beforeAll, describe, expect, it } from "vitest";
+import { ATP_DEFAULTS, sapScore, type AtpConfig } from "../../src/compress/atp/config.js";
+import { AtpHooks } from "../../src/compress/atp/hooks.js";
+import { AtpModules, poolTo } from "../../src/compress/atp/module.js";
+import { fastVHooks } from "../../src/compress/baselines/fastv.js";
+import { pdropHooks } from "../../src/compress/baselines/pdrop.js";
+import { receivedAttention, topK, visionSlots } from "../../src/compress/common.js";
+import { DropAtLayer } from "../../src/compress/debug-reducers.js";
+import { availableKernelSets, useKernels } from "../../src/kernels/index.js";
+import type { TokenLayout } from "../../src/model/layout.js";
+import { LlavaForCausalLM, type VlmExample } from "../../src/model/vlm.js";
+import { vlmConfigFromDict } from "../../src/model/vlm-config.js";
+import { crossEntropy, noGrad, Rng, Tensor, add } from "../../src/tensor/index.js";
+import { expectAllclose } from "../helpers/allclose.js";
+import { randArray } from "../helpers/random.js";
+
+const IMG = 30;
+const cfg = vlmConfigFromDict({
+  vocab_size: 31, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2,
+  initializer_range: 0.3, image_token_index: IMG, voco_token_index: 29,
+  vision_config: { hidden_size: 12, intermediate_size: 20, num_hidden_layers: 2, num_attention_heads: 3, image_size: 16, patch_size: 4, initializer_range: 0.2 },
+});
+const G = 4;
+const examples: VlmExample[] = [
+  { ids: [1, IMG, 5, 6, 7], images: [Float32Array.from(randArray(3 * 256, 1))] },
+  { ids: [1, IMG, 8, 9], images: [Float32Array.from(randArray(3 * 256, 2))] },
+];
+const atpCfg: AtpConfig = { ...ATP_DEFAULTS, layers: [0, 1] };
+
+/** Logits of the real (non-padding) slots only: padding outputs are meaningless. */
+function realLogits(out: { logits: Tensor; layout: TokenLayout }): number[] {
+  const V = out.logits.shape[2], L = out.layout, r: number[] = [];
+  for (let b = 0; b < L.B; b++) for (let t = 0; t < L.length[b]; t++) r.push(...out.logits.data.subarray((b * L.T + t) * V, (b * L.T + t + 1) * V));
+  return r;
+}
+
+/** The vision slots FastV should keep, from the layer's probabilities captured independently. */
+function expectedKeep(m: LlavaForCausalLM, layer: number, ratio: number): number[][] {
+  let captured: { L: TokenLayout; probs: Tensor } | null = null;
+  noGrad(() => m.forwardBatch(m.buildBatch(examples), { hooks: { wantsProbs: (l) => l === layer, afterLayer: (l, _h, L, p) => { if (l === layer && p) captured = { L, probs: p }; return null; } } }));
+  const { L, probs } = captured!;
+  return [0, 1].map((b) => {
+    const vis = visionSlots(L, b);
+    const last = L.length[b] - 1;
+    const [, NH, T] = probs.shape;
+    const scores = vis.map((j) => { let s = 0; for (let h = 0; h < NH; h++) s += probs.data[((b * NH + h) * T + last) * T + j]; return s; });
+    return vis.filter((j) => scores.filter((x) => x > scores[vis.indexOf(j)]).length < Math.round(vis.length * (1 - ratio)));
+  });
+}
+
+describe("scoring helpers", () => {
+  it("topK keeps the highest scores in slot order; receivedAttention averages only visible queries", () => {
+    expect(topK([3, 5, 7, 9], [0.1, 0.9, 0.5, 0.9], 2)).toEqual([5, 9]);
+    // one row, 3 slots, 1 head: causal probabilities
+    const L: TokenLayout = { B: 1, T: 3, pos: Int32Array.of(0, 1, 2), keyLo: Int32Array.of(0, 0, 0), keyHi: Int32Array.of(1, 2, 3),
+      kind: Uint8Array.of(2, 2, 1), orig: Int32Array.of(0, 1, 2), length: Int32Array.of(3) };
+    const probs = new Tensor(Float32Array.of(1, 0, 0, 0.4, 0.6, 0, 0.2, 0.3, 0.5), [1, 1, 3, 3]);
+    // key 0 is seen by queries 0 and 1: (1 + 0.4) / 2; key 1 only by query 1: 0.6
+    const r = receivedAttention(probs, L, 0, [0, 1], [0, 1]);
+    expect(r[0]).toBeCloseTo(0.7, 6);
+    expect(r[1]).toBeCloseTo(0.6, 6);
+    expect(Array.from(poolTo([1, 2, 3, 4], 2))).toEqual([1.5, 3.5]);
+  });
+
+  it("SAP scores nested grids by hand", () => {
+    expect(sapScore(0, 0, ATP_DEFAULTS)).toBe(1 - 3 / 4); // on the stride-2 grid
+    expect(sapScore(1, 1, ATP_DEFAULTS)).toBe(1 - 3 / 16); // on the stride-4 grid
+    expect(sapScore(0, 1, ATP_DEFAULTS)).toBe(-Infinity);
+  });
+});
+
+describe.each(availableKernelSets())("pruning reducers (%s kernels)", (set) => {
+  beforeAll(() => { useKernels(set); });
+
+  it("FastV keeps the top tokens by the last token's attention and equals dropping the others", () => {
+    const m = new LlavaForCausalLM(cfg, 7);
+    const keep = expectedKeep(m, 1, 0.5);
+    const out = noGrad(() => m.forwardBatch(m.buildBatch(examples), { hooks: fastVHooks({ afterLayer: 1, ratio: 0.5 }) }));
+    expect(out.stats.map((s) => Array.from(s.vision))).toEqual([[16, 16], [16, 16], [8, 8]]);
+    const drop = keep.map((k, b) => visionSlots(m.buildBatch(examples).layout, b).filter((t) => !k.includes(t)));
+    const ref = noGrad(() => m.forwardBatch(m.buildBatch(examples), { hooks: new DropAtLayer(1, drop) }));
+    expectAllclose(realLogits(out), realLogits(ref), { rtol: 1e-5, atol: 1e-6 }, "FastV vs DropAtLayer");
+  });
+
+  it("PyramidDrop keeps lambda of the alive tokens at each stage end", () => {
+    const m = new LlavaForCausalLM(cfg, 8);
+    const out = noGrad(() => m.forwardBatch(m.buildBatch(examples), { hooks: pdropHooks({ stageEnds: [0, 1], lambda: 0.5 }) }));
+    expect(out.stats.map((s) => Array.from(s.vision))).toEqual([[16, 16], [8, 8], [4, 4]]);
+  });
+
+  function atpWithBias(biasR: number, biasS: number): AtpModules {
+    const mods = new AtpModules(atpCfg, new Rng(3));
+    for (const t of mods.layers) { t.head_r.weight.data.fill(0); t.head_s.weight.data.fill(0); t.head_r.bias!.data.fill(biasR); t.head_s.bias!.data.fill(biasS); }
+    return mods;
+  }
+
+  it("ATP hard mode: pruning nothing equals no pruning; pruning everything equals dropping every vision token", () => {
+    const m = new LlavaForCausalLM(cfg, 9);
+    const plain = noGrad(() => m.forwardBatch(m.buildBatch(examples)));
+    // a stride-1 SAP grid with score 1 - 0.5 puts every token above theta_s ~ 0: nothing is pruned
+    const everyToken = { ...atpCfg, sapStrides: [1], lambdaSample: 0.5 };
+    const keepAll = new AtpHooks(atpWithBias(30, -30), everyToken, "hard", 3, G);
+    const all = noGrad(() => m.forwardBatch(m.buildBatch(examples, keepAll), { hooks: keepAll }));
+    expect(keepAll.kept.map((k) => Array.from(k))).toEqual([[16, 16], [16, 16]]);
+    expectAllclose(realLogits(all), realLogits(plain), { rtol: 0, atol: 0 }, "ATP keeping everything vs no pruning");
+    const none = new AtpHooks(atpWithBias(30, 30), atpCfg, "hard", 3, G);
+    const pruned = noGrad(() => m.forwardBatch(m.buildBatch(examples, none), { hooks: none }));
+    expect(none.kept.map((k) => Array.from(k))).toEqual([[0, 0], [0, 0]]);
+    const L0 = m.buildBatch(examples).layout;
+    const ref = noGrad(() => m.forwardBatch(m.buildBatch(examples), { hooks: new DropAtLayer(0, [0, 1].map((b) => visionSlots(L0, b))) }));
+    expectAllclose(realLogits(pruned), realLogits(ref), { rtol: 1e-5, atol: 1e-6 }, "ATP prune-all vs drop-all");
+    // with the SAP criterion off and theta_r ~ 0, only the single minimum-scored token per row can fall
+    const noSap = { ...atpCfg, useSap: false };
+    const keepMost = new AtpHooks(atpWithBias(-30, 30), noSap, "hard", 3, G);
+    noGrad(() => m.forwardBatch(m.buildBatch(examples, keepMost), { hooks: keepMost }));
+    expect(keepMost.kept[0].every((k) => k >= 15)).toBe(true); // only a token whose S_r is exactly 0 can fall
+  });
+
+  it("ATP soft mode: the threshold MLP gets gradients through the attention bias and the budget loss", () => {
+    const m = new LlavaForCausalLM(cfg, 10);
+    const mods = new AtpModules(atpCfg, new Rng(4));
+    const hooks = new AtpHooks(mods, atpCfg, "soft", 3, G);
+    const ex = examples.map((e) => ({ ...e, labels: e.ids.map((t, i) => (i >= e.ids.length - 2 ? t : -100)) }));
+    const batch = m.buildBatch(ex, hooks);
+    const out = m.forwardBatch(batch, { hooks });
+    expect(out.stats.map((s) => Array.from(s.vision))).toEqual([[16, 16], [16, 16], [16, 16]]); // nothing removed while training
+    const budget = hooks.budgetLoss();
+    expect(budget).not.toBeNull();
+    expect(budget!.meanFraction).toBeGreaterThan(0);
+    expect(budget!.meanFraction).toBeLessThanOrEqual(1);
+    const loss = add(crossEntropy(out.logits, batch.targets), budget!.loss);
+    loss.backward();
+    for (const t of mods.layers) {
+      expect(t.fc.weight.grad).not.toBeNull();
+      expect(t.head_r.bias!.grad!.data[0]).not.toBe(0);
+    }
+  });
+});
