@@ -35,7 +35,7 @@ export function registerEvalCommands(program: Command): void {
       }
       console.error(`${describeKernels()}; method: ${describeMethod(method)}`);
       const r = runEvalReport(model, vocab, {
-        split: opts.split as Split, examples: parsePositiveInt("--n", opts.n), seed, hooks: hooksFor(method), vocoTokens: method.vocoTokens,
+        split: opts.split as Split, examples: parsePositiveInt("--n", opts.n), seed, hooks: hooksFor(method, model, opts.model), vocoTokens: method.vocoTokens,
         onProgress: (d, t) => process.stderr.write(`\reval ${d}/${t} questions`),
       });
       process.stderr.write("\n");
@@ -66,7 +66,7 @@ export function registerEvalCommands(program: Command): void {
       }
       let r;
       try {
-        r = askImage(model, vocab, img, question, { resize: opts.resize, hooks: hooksFor(method), vocoTokens: method.vocoTokens });
+        r = askImage(model, vocab, img, question, { resize: opts.resize, hooks: hooksFor(method, model, opts.model), vocoTokens: method.vocoTokens });
       } catch (e) {
         throw new UsageError(`${opts.image ?? "scene"}: ${(e as Error).message}`);
       }

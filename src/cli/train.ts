@@ -19,9 +19,11 @@ export function registerTrainCommands(program: Command): void {
     .option("--tokens <n>", "number of <voco> tokens (recipe voco; with vlm: the upper-bound model)")
     .option("--distill <w>", "add the paper's KL term against --teacher with this weight (recipe voco)")
     .option("--teacher <dir>", "teacher model folder for --distill (the upper bound)")
+    .option("--target-tokens <k>", "recipe atp: the average number of vision tokens to keep")
+    .option("--freeze-llm", "recipe atp: train only the ATP modules (the paper's frozen variant)")
     .option("--resume <dir>", "resume from a checkpoint folder")
     .option("--print-config", "print the resolved defaults of the recipe and exit")
-    .action(async (recipe: string, opts: { out: string; config?: string; set?: string[]; preset?: string; steps?: string; vision?: string; init?: string; tokens?: string; distill?: string; teacher?: string; resume?: string; printConfig?: boolean }) => {
+    .action(async (recipe: string, opts: { out: string; config?: string; set?: string[]; preset?: string; steps?: string; vision?: string; init?: string; tokens?: string; distill?: string; teacher?: string; targetTokens?: string; freezeLlm?: boolean; resume?: string; printConfig?: boolean }) => {
       if (!(recipe in RECIPES)) throw new UsageError(`unknown recipe "${recipe}" (expected ${Object.keys(RECIPES).join(", ")})`);
       const r = recipe as RecipeName;
       if (opts.printConfig) { console.log(JSON.stringify(RECIPES[r], null, 2)); return; }
@@ -49,6 +51,14 @@ export function registerTrainCommands(program: Command): void {
         overrides.distill = w;
       }
       if (opts.teacher !== undefined) { vlmOnly("--teacher"); overrides.teacher = opts.teacher; }
+      if (opts.targetTokens !== undefined) {
+        if (r !== "atp") throw new UsageError("--target-tokens applies to the atp recipe");
+        overrides.atp_target_tokens = parsePositiveInt("--target-tokens", opts.targetTokens);
+      }
+      if (opts.freezeLlm) {
+        if (r !== "atp") throw new UsageError("--freeze-llm applies to the atp recipe");
+        overrides.atp_freeze_llm = true;
+      }
       const { result } = await runRecipe({ recipe: r, out: opts.out, configFile: opts.config, overrides, resume: opts.resume });
       console.error(`${result.interrupted ? "stopped" : "finished"} at step ${result.step}; model in ${opts.out}`);
       if (result.lastEval) console.log(JSON.stringify({ step: result.step, eval: result.lastEval }));

@@ -11,6 +11,7 @@ import type { LlavaForCausalLM, VlmHooks } from "../model/vlm.js";
 import { noGrad } from "../tensor/autograd.js";
 import { toVlmExample } from "../train/format.js";
 import { blindBaseline, evaluateVqa } from "./vqa.js";
+import { keptFraction, keptPerLayer } from "./kept.js";
 
 export interface EvalReport {
   split: string;
@@ -26,6 +27,9 @@ export interface EvalReport {
   prefill_ms: number;
   decode_ms_per_token: number;
   kv_cache_bytes: number;
+  /** Vision tokens alive, averaged over layers and questions, as a fraction; and per layer (tokens). */
+  kept_fraction: number;
+  kept_per_layer: number[];
 }
 
 export interface ReportOptions {
@@ -78,7 +82,7 @@ export function runEvalReport(model: LlavaForCausalLM, vocab: Vocab, o: ReportOp
     split: o.split, seed, n: r.n, examples: o.examples, accuracy: r.accuracy, per_type: r.per_type,
     blind_accuracy: blind.accuracy, blind_per_type: blind.per_type, flops_per_question: perQ,
     vision_tokens_per_question: (model.vcfg.vision.image_size / model.vcfg.vision.patch_size) ** 2,
-    ...timing,
+    ...timing, kept_fraction: keptFraction(r.stats), kept_per_layer: keptPerLayer(r.stats),
   };
 }
 
@@ -91,6 +95,7 @@ export function formatEvalReport(r: EvalReport): string {
     ...types.map((t) => `${t.padEnd(w)}  ${(100 * r.per_type[t]).toFixed(1).padStart(7)}%  ${(100 * (r.blind_per_type[t] ?? 0)).toFixed(1).padStart(5)}%`),
     `${"overall".padEnd(w)}  ${(100 * r.accuracy).toFixed(1).padStart(7)}%  ${(100 * r.blind_accuracy).toFixed(1).padStart(5)}%`,
     "",
+    `vision tokens alive per layer: ${r.kept_per_layer.map((x) => x.toFixed(1)).join(", ")} (${(100 * r.kept_fraction).toFixed(1)}% on average)`,
     `per question: ${(r.flops_per_question / 1e9).toFixed(3)} GFLOPs, prefill ${r.prefill_ms.toFixed(1)} ms, decode ${r.decode_ms_per_token.toFixed(2)} ms/token, KV cache ${(r.kv_cache_bytes / 1024).toFixed(0)} KiB`,
   ];
   return lines.join("\n");

@@ -13,6 +13,7 @@ import { LlavaForCausalLM } from "../model/vlm.js";
 import { saveTokenizer, TOKENIZER_FILE, WordLevelTokenizer } from "../model/tokenizer.js";
 import { loadTokenizer } from "../model/tokenizer-hf.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { ATP_DEFAULTS, type AtpConfig } from "../compress/atp/config.js";
 
 export const CONFIG = "config.json", WEIGHTS = "model.safetensors";
 
@@ -105,9 +106,12 @@ export interface MethodSetup {
   vocoTokens: number;
   vocoMask: boolean;
   poolTokens: number;
+  /** ATP configuration when the folder holds ATP modules (atp.safetensors). */
+  atp: AtpConfig | null;
 }
 
 export function methodOf(info: VlmcInfo): MethodSetup {
   const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
-  return { vocoTokens: n(info.voco_tokens), vocoMask: info.voco_mask === true, poolTokens: n(info.pool_tokens) };
+  const atp = typeof info.atp === "object" && info.atp !== null ? { ...ATP_DEFAULTS, ...(info.atp as Partial<AtpConfig>) } : null;
+  return { vocoTokens: n(info.voco_tokens), vocoMask: info.voco_mask === true, poolTokens: n(info.pool_tokens), atp };
 }

@@ -9,9 +9,9 @@ import { mergeConfig, readConfigFile, type FlatConfig } from "./config.js";
 import { loadVlmDir, WEIGHTS } from "./model-dir.js";
 import { train, type TrainerConfig, type TrainResult, type TrainTask, STATE_FILE } from "./trainer.js";
 import { VISION_DEFAULTS, VisionPretrainModel, visionTask, type VisionRecipeConfig } from "./recipes/vision.js";
-import { buildVocab, newVlm, VLM_DEFAULTS, VOCO_DEFAULTS, vlmTask, type VlmRecipeConfig } from "./recipes/vlm.js";
+import { ATP_RECIPE_DEFAULTS, buildVocab, newVlm, VLM_DEFAULTS, VOCO_DEFAULTS, vlmTask, type VlmRecipeConfig } from "./recipes/vlm.js";
 
-export const RECIPES = { vision: VISION_DEFAULTS, vlm: VLM_DEFAULTS, voco: VOCO_DEFAULTS } as const;
+export const RECIPES = { vision: VISION_DEFAULTS, vlm: VLM_DEFAULTS, voco: VOCO_DEFAULTS, atp: ATP_RECIPE_DEFAULTS } as const;
 export type RecipeName = keyof typeof RECIPES;
 
 export interface RunOptions {
@@ -67,7 +67,7 @@ export async function runRecipe(o: RunOptions): Promise<{ result: TrainResult; c
     if (o.resume !== undefined) {
       const loaded = loadVlmDir(o.resume);
       loaded.model.model.vision_tower.setTrainable(false);
-      task = vlmTask(c, loaded.model, loaded.vocab, o.recipe);
+      task = vlmTask(c, loaded.model, loaded.vocab, o.recipe, o.resume);
     } else {
       const vocab = buildVocab();
       task = vlmTask(c, newVlm(c, vocab, log), vocab, o.recipe);

@@ -49,7 +49,8 @@ describe.each(availableKernelSets())("vision tower and VLM (%s kernels)", (set) 
     expect(Array.from(L.length)).toEqual([4 + 4, 4 + 4 + 4]);
     expect(batch.visionTokens).toEqual([4, 4, 4]);
     const feats = noGrad(() => m.encodeImages([image(3)]).feats);
-    expectAllclose(batch.h.data.subarray(1 * 16, 5 * 16), feats.data, { rtol: 0, atol: 0 }, "vision rows");
+    // one image alone vs three in a batch: the native GEMM may block (and so sum) differently
+    expectAllclose(batch.h.data.subarray(1 * 16, 5 * 16), feats.data, { rtol: 1e-5, atol: 1e-6 }, "vision rows");
     expectAllclose(batch.h.data.subarray(0, 16), m.model.embed_tokens.weight.data.subarray(16, 32), { rtol: 0, atol: 0 }, "text row");
     // row 0: [1, v0..v3, 5, 6, 7]; targets: 6 after 5, 7 after 6
     expect(Array.from(batch.targets.subarray(0, 8))).toEqual([-100, -100, -100, -100, -100, 6, 7, -100]);

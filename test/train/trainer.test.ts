@@ -49,6 +49,17 @@ describe("trainer", () => {
     await expect(runRecipe({ recipe: "voco", out: tmp(), overrides: { ...base, distill: 1 }, ...quiet })).rejects.toThrow(/needs a teacher/);
   });
 
+  it("the atp recipe trains ATP modules from an upper-bound model and saves them beside it", async () => {
+    const init = tmp();
+    await runRecipe({ recipe: "vlm", out: init, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 0 }, ...quiet });
+    const out = tmp();
+    const { result } = await runRecipe({ recipe: "atp", out, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 2, eval_examples: 2, init, atp_layers: "0" }, ...quiet });
+    expect(result.lastEval?.val_kept_fraction).toBeGreaterThan(0);
+    expect(result.lastEval?.val_kept_fraction).toBeLessThanOrEqual(1);
+    expect(readFileSync(join(out, "config.json"), "utf8")).toContain('"atp"');
+    await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "1" }, ...quiet })).rejects.toThrow(/below the last decoder layer/);
+  });
+
   it("refuses unknown config fields, wrong types and missing folders, naming them", async () => {
     const dir = tmp();
     const file = join(dir, "cfg.json");

@@ -14,6 +14,12 @@ import { evaluateVqa } from "../../eval/vqa.js";
 import { TEMPLATE_WORDS, toVlmExample } from "../format.js";
 import { loadVisionDir, loadVlmDir, saveVlmDir } from "../model-dir.js";
 import { vocoMaskHooks } from "../../compress/voco/mask.js";
+import { ATP_DEFAULTS, type AtpConfig } from "../../compress/atp/config.js";
+import { AtpHooks } from "../../compress/atp/hooks.js";
+import type { AtpModules } from "../../compress/atp/module.js";
+import { Module } from "../../nn/module.js";
+import { keptFraction } from "../../eval/kept.js";
+import { loadAtpModules, saveAtpModules } from "../atp-files.js";
 import { avgPoolHooks } from "../../compress/baselines/pool.js";
 import { klDivergence } from "../../tensor/ops/loss.js";
 import { add, scale } from "../../tensor/ops/elementwise.js";
@@ -30,9 +36,30 @@ export const VLM_DEFAULTS = {
   distill: 0, distill_tau: 1, teacher: "",
   /** Average-pool each image's tokens to this many before the LLM (the "Avg. Pool + Linear" baseline); 0 = off. */
   pool_tokens: 0,
+  /** ATP-LLaVA: pruning modules after these decoder layers (comma-separated), trained with soft masks. */
+  atp: false, atp_layers: "0,2,4", atp_target: 0.25, atp_freeze_llm: false, atp_sap: true, atp_self: true, atp_cross: true,
+  atp_temperature: 10,
+  /** If > 0: the target average kept count in tokens (overrides atp_target, a fraction). */
+  atp_target_tokens: 0,
 };
 /** Recipe `voco`: VoCo-LLaMA instruction tuning, the vlm recipe with the VoCo mask. */
 export const VOCO_DEFAULTS = { ...VLM_DEFAULTS, voco_tokens: 1, voco_mask: true };
+/** Recipe `atp`: ATP-LLaVA fine-tuning from an upper-bound model (--init), soft masks + budget loss. */
+export const ATP_RECIPE_DEFAULTS = { ...VLM_DEFAULTS, atp: true, steps: 1500, lr: 3e-4, min_lr: 3e-5, warmup: 50 };
+
+/** The ATP configuration a recipe config describes. */
+export function atpConfigOf(cfg: VlmRecipeConfig): AtpConfig {
+  const layers = cfg.atp_layers.split(",").map((x) => Number(x.trim()));
+  if (layers.some((l) => !Number.isInteger(l) || l < 0)) throw new Error(`atp_layers "${cfg.atp_layers}" must be comma-separated layer indices`);
+  return { ...ATP_DEFAULTS, layers, targetFraction: cfg.atp_target, useSap: cfg.atp_sap, useSelf: cfg.atp_self, useCross: cfg.atp_cross, temperature: cfg.atp_temperature };
+}
+
+/** A VLM with its ATP modules, trained together (the modules' names start with `atp.`). */
+export class VlmWithAtp extends Module {
+  constructor(public vlm: LlavaForCausalLM, public atp: AtpModules) {
+    super();
+  }
+}
 export type VlmRecipeConfig = typeof VLM_DEFAULTS;
 
 export function buildVocab(): Vocab {
@@ -65,7 +92,7 @@ export function newVlm(cfg: VlmRecipeConfig, vocab: Vocab, log: (l: string) => v
   return model;
 }
 
-export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vocab, recipe = "vlm"): TrainTask {
+export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vocab, recipe = "vlm", atpFrom?: string): TrainTask {
   const difficulty = DIFFICULTIES[cfg.difficulty as DifficultyName];
   if (difficulty === undefined) throw new Error(`difficulty "${cfg.difficulty}" is not one of ${Object.keys(DIFFICULTIES).join(", ")}`);
   const size = model.vcfg.vision.image_size;
@@ -73,19 +100,29 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   if (cfg.voco_mask && cfg.pool_tokens > 0) throw new Error("voco_mask and pool_tokens are separate methods: set one");
   const hooks = cfg.voco_mask ? vocoMaskHooks() : cfg.pool_tokens > 0 ? avgPoolHooks(cfg.pool_tokens) : undefined;
   if (cfg.voco_mask && cfg.voco_tokens < 1) throw new Error("voco_mask needs voco_tokens >= 1");
+  const visionTokens = (model.vcfg.vision.image_size / model.vcfg.vision.patch_size) ** 2;
+  const atpCfg = cfg.atp ? { ...atpConfigOf(cfg), ...(cfg.atp_target_tokens > 0 ? { targetFraction: cfg.atp_target_tokens / visionTokens } : {}) } : null;
+  if (atpCfg !== null && (cfg.voco_mask || cfg.pool_tokens > 0)) throw new Error("atp cannot be combined with voco_mask or pool_tokens here");
+  const atp = atpCfg === null ? null : loadAtpModules(atpFrom ?? cfg.init, atpCfg, cfg.seed);
+  const grid = model.vcfg.vision.image_size / model.vcfg.vision.patch_size, nL = model.cfg.num_hidden_layers;
+  if (atpCfg !== null && atpCfg.layers.some((l) => l >= nL - 1)) throw new Error(`atp_layers must be below the last decoder layer (${nL - 1})`);
+  const soft = atp === null ? null : new AtpHooks(atp, atpCfg!, "soft", nL, grid);
+  const hard = atp === null ? null : new AtpHooks(atp, atpCfg!, "hard", nL, grid);
+  if (atp !== null && cfg.atp_freeze_llm) model.setTrainable(false); // the paper's frozen variant: only ATP modules learn
   let teacher: LlavaForCausalLM | null = null;
   if (cfg.distill > 0) {
     if (cfg.teacher === "") throw new Error("distill > 0 needs a teacher model folder (--teacher DIR): the upper bound, which sees all vision tokens");
     teacher = loadVlmDir(cfg.teacher).model;
     teacher.setTrainable(false);
   }
+  const trainHooks = soft ?? hooks;
   return {
-    model,
+    model: atp === null ? model : new VlmWithAtp(model, atp),
     micro(index: number): MicroResult {
       const exs = Array.from({ length: cfg.batch_size }, (_, i) =>
         toVlmExample(makeExample("image", index * cfg.batch_size + i, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty }), vocab, fmt));
-      const batch = model.buildBatch(exs, hooks);
-      const out = model.forwardBatch(batch);
+      const batch = model.buildBatch(exs, trainHooks);
+      const out = model.forwardBatch(batch, { hooks: trainHooks });
       const targets = batch.targets;
       const rows = new Uint8Array(targets.length);
       let n = 0;
@@ -96,14 +133,20 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
         const tLogits = noGrad(() => teacher!.forwardBatch(teacher!.buildBatch(exs)).logits);
         loss = add(loss, scale(klDivergence(out.logits, tLogits, cfg.distill_tau, rows), cfg.distill));
       }
+      const budget = soft?.budgetLoss() ?? null;
+      if (budget !== null) loss = add(loss, budget.loss);
       return { loss, targets: n, tokens: batch.layout.length.reduce((a, b) => a + b, 0) };
     },
     evaluate(): Record<string, number> {
-      const r = evaluateVqa(model, vocab, { split: "val", n: cfg.eval_examples, seed: cfg.data_seed, vocoTokens: cfg.voco_tokens, hooks });
-      return { val_accuracy: r.accuracy, ...Object.fromEntries(Object.entries(r.per_type).map(([k, v]) => [`val_${k}`, v])) };
+      const r = evaluateVqa(model, vocab, { split: "val", n: cfg.eval_examples, seed: cfg.data_seed, vocoTokens: cfg.voco_tokens, hooks: hard ?? hooks });
+      const extra: Record<string, number> = {};
+      if (hard !== null) extra.val_kept_fraction = keptFraction(r.stats);
+      return { val_accuracy: r.accuracy, ...extra, ...Object.fromEntries(Object.entries(r.per_type).map(([k, v]) => [`val_${k}`, v])) };
     },
     saveModel(dir: string): void {
-      saveVlmDir(dir, model, vocab, { recipe, preset: cfg.preset, voco_tokens: cfg.voco_tokens, voco_mask: cfg.voco_mask, distill: cfg.distill, pool_tokens: cfg.pool_tokens });
+      saveVlmDir(dir, model, vocab, { recipe, preset: cfg.preset, voco_tokens: cfg.voco_tokens, voco_mask: cfg.voco_mask, distill: cfg.distill,
+        pool_tokens: cfg.pool_tokens, ...(atpCfg === null ? {} : { atp: atpCfg }) });
+      if (atp !== null) saveAtpModules(dir, atp);
     },
   };
 }

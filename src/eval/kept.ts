@@ -1,0 +1,29 @@
+// Kept-token accounting for pruning reducers: the fraction of vision tokens alive, averaged over
+// decoder layers and samples (the figure ATP's "25% of the tokens" refers to).
+import type { LayerStats } from "../model/llama.js";
+
+/** Mean over forwards, rows and layers of (vision tokens alive at the layer / vision tokens at layer 0). */
+export function keptFraction(forwards: readonly (readonly LayerStats[])[]): number {
+  let sum = 0, n = 0;
+  for (const stats of forwards) {
+    if (stats.length === 0) continue;
+    const first = stats[0].vision;
+    for (let b = 0; b < first.length; b++) {
+      if (first[b] === 0) continue;
+      for (const s of stats) { sum += s.vision[b] / first[b]; n++; }
+    }
+  }
+  return n === 0 ? 1 : sum / n;
+}
+
+/** Per layer: mean vision tokens alive over forwards and rows. */
+export function keptPerLayer(forwards: readonly (readonly LayerStats[])[]): number[] {
+  if (forwards.length === 0) return [];
+  const nL = forwards[0].length, sums = new Array<number>(nL).fill(0);
+  let rows = 0;
+  for (const stats of forwards) {
+    stats.forEach((s, l) => { for (const v of s.vision) sums[l] += v; });
+    rows += stats[0]?.vision.length ?? 0;
+  }
+  return sums.map((s) => s / Math.max(1, rows));
+}
