@@ -3,9 +3,10 @@ import type { Command } from "commander";
 import { writeFileSync } from "node:fs";
 import { runEngineBench, formatEngineTable, type EngineBenchSet } from "../../bench/engine-report.js";
 import { benchModel, formatModelTable } from "../../bench/model.js";
+import { formatVocoTable, runVocoBench } from "../../bench/voco.js";
 import { describeKernels } from "../kernels/index.js";
 import { PRESET_NAMES, type PresetName } from "../model/presets.js";
-import { UsageError } from "./errors.js";
+import { parsePositiveInt, UsageError } from "./errors.js";
 
 const ALL_SETS: readonly EngineBenchSet[] = ["ts", "native", "onnxruntime"];
 
@@ -41,5 +42,21 @@ export function registerBenchCommands(program: Command): void {
       console.error(describeKernels());
       const rows = presets.map((p) => benchModel(p as PresetName, opts.quick ?? false, (l) => console.error(l)));
       console.log(opts.json ? JSON.stringify(Object.fromEntries(rows.map((r) => [r.preset, r])), null, 2) : formatModelTable(rows));
+    });
+  bench
+    .command("voco")
+    .description("VoCo-LLaMA: accuracy and retention per token count against its bounds and average pooling, and cached-inference cost")
+    .option("--models <dir>", "folder of trained models: upper/, voco-N/, pool-N/ (accuracy part; omitted: costs only)")
+    .option("--n <n>", "test images for accuracy (several questions each)", "100")
+    .option("--presets <list>", "model sizes for the cost part", "small,llava576")
+    .option("--tokens <list>", "VoCo token counts for the cost part", "1,8")
+    .option("--json", "print JSON on stdout")
+    .action((opts: { models?: string; n: string; presets: string; tokens: string; json?: boolean }) => {
+      const presets = opts.presets.split(",").map((s) => s.trim());
+      for (const p of presets) if (!PRESET_NAMES.includes(p as PresetName)) throw new UsageError(`--presets: unknown preset "${p}"`);
+      const tokens = opts.tokens.split(",").map((t) => parsePositiveInt("--tokens", t.trim()));
+      console.error(describeKernels());
+      const r = runVocoBench({ models: opts.models, n: parsePositiveInt("--n", opts.n), presets: presets as PresetName[], tokens, log: (l) => console.error(l) });
+      console.log(opts.json ? JSON.stringify(r, null, 2) : formatVocoTable(r));
     });
 }

@@ -4,6 +4,7 @@
 // VocoCache itself stays untouched for the next question.
 import { decodeN, sample, type GenerateOptions } from "../../model/generate.js";
 import type { KVCache } from "../../model/kv-cache.js";
+import type { LayerStats } from "../../model/llama.js";
 import { causalLayout, TokenKind } from "../../model/layout.js";
 import type { LlavaForCausalLM } from "../../model/vlm.js";
 import { noGrad } from "../../tensor/autograd.js";
@@ -13,12 +14,17 @@ import type { VocoCache } from "./cache.js";
 
 /** Prefills text ids against the cache (one row); returns logits (T, V) for every fed token. */
 export function feedText(model: LlavaForCausalLM, kv: KVCache, ids: readonly number[]): Tensor {
+  return feedTextWithStats(model, kv, ids).logits;
+}
+
+/** feedText, also returning what each decoder layer saw (for FLOPs). */
+export function feedTextWithStats(model: LlavaForCausalLM, kv: KVCache, ids: readonly number[]): { logits: Tensor; stats: LayerStats[] } {
   return noGrad(() => {
     const L = causalLayout([new Uint8Array(ids.length).fill(TokenKind.text)]);
     for (let t = 0; t < ids.length; t++) L.pos[t] = kv.nextPos[0] + t;
     const h = reshape(model.model.embed_tokens.forward(Int32Array.from(ids)), [1, ids.length, model.cfg.hidden_size]);
     const out = model.model.forwardEmbeds(h, L, { cache: kv });
-    return reshape(model.lm_head.forward(out.h), [ids.length, model.cfg.vocab_size]);
+    return { logits: reshape(model.lm_head.forward(out.h), [ids.length, model.cfg.vocab_size]), stats: out.stats };
   });
 }
 

@@ -1,0 +1,108 @@
+// `vlmc bench voco`: VoCo-LLaMA against its bounds and the average-pooling baseline (accuracy and
+// retention per number of VoCo tokens, from a folder of trained models), and the cost of cached
+// inference per question (no cache / full vision K/V cache / VoCo cache) per model size.
+// Models folder layout (written by the suite in the README): upper/ (VoCo tokens inserted, no mask),
+// voco-N/ (trained with the mask), pool-N/ (average pooling to N tokens).
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { methodOf, loadVlmDir } from "../src/train/model-dir.js";
+import { hooksFor } from "../src/eval/method.js";
+import { evaluateVqa } from "../src/eval/vqa.js";
+import { presetConfig, type PresetName } from "../src/model/presets.js";
+import { LlavaForCausalLM } from "../src/model/vlm.js";
+import { Rng } from "../src/tensor/random.js";
+import { buildVocab } from "../src/train/recipes/vlm.js";
+import { cachedInference, type CachedInferenceResult } from "./voco-cache.js";
+
+export interface VocoAccuracy {
+  upper: number | null;
+  lower: number | null;
+  voco: Record<string, number>;
+  avgpool: Record<string, number>;
+}
+
+export interface VocoBenchResult {
+  accuracy: VocoAccuracy & Record<string, unknown>;
+  retention: Record<string, number>;
+  avgpool_retention: Record<string, number>;
+  cached_inference: Record<string, CachedInferenceResult[]>;
+  n_questions: number;
+}
+
+function evalDir(dir: string, n: number, seed: number, maskOverride?: boolean): { accuracy: number; n: number } {
+  const { model, vocab, info } = loadVlmDir(dir);
+  const m = methodOf(info);
+  if (maskOverride !== undefined) m.vocoMask = maskOverride;
+  const r = evaluateVqa(model, vocab, { split: "test", n, seed, hooks: hooksFor(m, model, dir), vocoTokens: m.vocoTokens });
+  return { accuracy: r.accuracy, n: r.n };
+}
+
+export function vocoAccuracy(modelsDir: string, n: number, log: (l: string) => void, seed = 0): { acc: VocoAccuracy; questions: number } {
+  const acc: VocoAccuracy = { upper: null, lower: null, voco: {}, avgpool: {} };
+  let questions = 0;
+  const upper = join(modelsDir, "upper");
+  if (existsSync(upper)) {
+    log("upper bound (no mask) and lower bound (the same model with the mask)");
+    const u = evalDir(upper, n, seed, false), l = evalDir(upper, n, seed, true);
+    acc.upper = u.accuracy; acc.lower = l.accuracy; questions = u.n;
+  }
+  for (const name of existsSync(modelsDir) ? readdirSync(modelsDir).sort() : []) {
+    const m = /^(voco|pool)-(\d+)$/.exec(name);
+    if (!m) continue;
+    log(`${name}`);
+    const r = evalDir(join(modelsDir, name), n, seed);
+    (m[1] === "voco" ? acc.voco : acc.avgpool)[m[2]] = r.accuracy;
+    questions = r.n;
+  }
+  return { acc, questions };
+}
+
+export function retention(score: number, upper: number | null, lower: number | null): number {
+  if (upper === null || lower === null || upper === lower) return NaN;
+  return (score - lower) / (upper - lower);
+}
+
+/** Cached-inference costs on a preset (random weights: cost does not depend on them). */
+export function vocoCosts(preset: PresetName, tokens: readonly number[], log: (l: string) => void): CachedInferenceResult[] {
+  const vocab = buildVocab();
+  const model = new LlavaForCausalLM(presetConfig(preset, vocab.size, vocab.special("<image>"), vocab.special("<voco>")), 0);
+  const S = model.vcfg.vision.image_size, rng = new Rng(5);
+  const pixels = Float32Array.from({ length: 3 * S * S }, () => rng.normal());
+  const question = [vocab.id("user"), ...vocab.encode("what colour is the object in the top left ?"), vocab.id("assistant")];
+  return tokens.map((N) => {
+    log(`[${preset}] cached inference with ${N} VoCo token(s)`);
+    return cachedInference(model, N, { bos: vocab.special("<s>"), image: vocab.special("<image>"), voco: vocab.special("<voco>"), question, pixels });
+  });
+}
+
+export function runVocoBench(o: { models?: string; n: number; presets: PresetName[]; tokens: number[]; log: (l: string) => void }): VocoBenchResult {
+  const { acc, questions } = o.models !== undefined ? vocoAccuracy(o.models, o.n, o.log) : { acc: { upper: null, lower: null, voco: {}, avgpool: {} }, questions: 0 };
+  const ret = Object.fromEntries(Object.entries(acc.voco).map(([k, v]) => [k, retention(v, acc.upper, acc.lower)]));
+  const poolRet = Object.fromEntries(Object.entries(acc.avgpool).map(([k, v]) => [k, retention(v, acc.upper, acc.lower)]));
+  const costs = Object.fromEntries(o.presets.map((p) => [p, vocoCosts(p, o.tokens, o.log)]));
+  return { accuracy: { ...acc, ...acc.voco }, retention: ret, avgpool_retention: poolRet, cached_inference: costs, n_questions: questions };
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`);
+
+export function formatVocoTable(r: VocoBenchResult): string {
+  const lines: string[] = [];
+  if (r.n_questions > 0) {
+    lines.push(`accuracy on ${r.n_questions} test questions (retention = (acc - lower) / (upper - lower))`);
+    lines.push(`upper bound ${pct(r.accuracy.upper)}, lower bound ${pct(r.accuracy.lower)}`);
+    lines.push("tokens  VoCo acc  retention  avg-pool acc  retention");
+    const Ns = [...new Set([...Object.keys(r.accuracy.voco), ...Object.keys(r.accuracy.avgpool)])].sort((a, b) => Number(a) - Number(b));
+    for (const N of Ns) lines.push(`${N.padStart(6)}  ${pct(r.accuracy.voco[N]).padStart(8)}  ${pct(r.retention[N]).padStart(9)}  ${pct(r.accuracy.avgpool[N]).padStart(12)}  ${pct(r.avgpool_retention[N]).padStart(9)}`);
+    lines.push("");
+  }
+  for (const [preset, rows] of Object.entries(r.cached_inference)) {
+    lines.push(`per question, ${preset} (${rows[0]?.vision_tokens} vision tokens, ${rows[0]?.question_tokens} question tokens): FLOPs / prefill ms / cache bytes`);
+    lines.push("VoCo N  no cache                 full vision K/V cache       VoCo cache                fewer FLOPs  less time  smaller cache");
+    for (const x of rows) {
+      const f = (c: { flops: number; prefill_ms: number; cache_bytes: number }) => `${(c.flops / 1e6).toFixed(1)}M ${c.prefill_ms.toFixed(2)}ms ${(c.cache_bytes / 1024).toFixed(0)}KiB`.padEnd(26);
+      lines.push(`${String(x.voco_tokens).padStart(6)}  ${f(x.no_cache)} ${f(x.full_vision_cache)} ${f(x.voco_cache)} ${pct(x.flops_reduction).padStart(11)}  ${pct(x.time_reduction).padStart(9)}  ${pct(x.cache_bytes_reduction).padStart(13)}`);
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}
