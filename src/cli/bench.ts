@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { runEngineBench, formatEngineTable, type EngineBenchSet } from "../../bench/engine-report.js";
 import { benchModel, formatModelTable } from "../../bench/model.js";
 import { formatVocoTable, runVocoBench } from "../../bench/voco.js";
+import { formatPruneTable, runPruneBench } from "../../bench/prune.js";
 import { describeKernels } from "../kernels/index.js";
 import { PRESET_NAMES, type PresetName } from "../model/presets.js";
 import { parsePositiveInt, UsageError } from "./errors.js";
@@ -58,5 +59,20 @@ export function registerBenchCommands(program: Command): void {
       console.error(describeKernels());
       const r = runVocoBench({ models: opts.models, n: parsePositiveInt("--n", opts.n), presets: presets as PresetName[], tokens, log: (l) => console.error(l) });
       console.log(opts.json ? JSON.stringify(r, null, 2) : formatVocoTable(r));
+    });
+  bench
+    .command("prune")
+    .description("ATP against the full model, FastV and PyramidDrop at matched kept fraction, and ATP ablations")
+    .requiredOption("--models <dir>", "folder with upper/ (the full model) and atp-*/ models")
+    .option("--n <n>", "test images (several questions each)", "100")
+    .option("--targets <list>", "extra kept fractions for FastV and PyramidDrop", "0.25,0.15")
+    .option("--plot <file>", "write an SVG plot of accuracy against FLOPs")
+    .option("--json", "print JSON on stdout")
+    .action((opts: { models: string; n: string; targets: string; plot?: string; json?: boolean }) => {
+      const targets = opts.targets.split(",").map((t) => Number(t));
+      if (targets.some((t) => !(t > 0 && t <= 1))) throw new UsageError(`--targets must be fractions in (0, 1], got "${opts.targets}"`);
+      console.error(describeKernels());
+      const r = runPruneBench({ models: opts.models, n: parsePositiveInt("--n", opts.n), targets, plot: opts.plot, log: (l) => console.error(l) });
+      console.log(opts.json ? JSON.stringify(r, null, 2) : formatPruneTable(r));
     });
 }

@@ -1,0 +1,162 @@
+// `vlmc bench prune`: ATP-LLaVA against the full model, FastV and PyramidDrop at matched average
+// kept fraction (so at matched FLOPs), and ATP's ablations, on one harness: accuracy per question
+// type, vision tokens alive per layer, LLM FLOPs spent on vision tokens, measured prefill time, the
+// spread of ATP's per-instance kept counts by question type, and an SVG plot of accuracy against FLOPs.
+// Models folder: upper/ (the full model all methods start from) and atp-*/ (trained ATP models).
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fastVHooks } from "../src/compress/baselines/fastv.js";
+import { pdropHooks } from "../src/compress/baselines/pdrop.js";
+import { keptFraction, keptPerLayer } from "../src/eval/kept.js";
+import { hooksFor } from "../src/eval/method.js";
+import { timeAnswering } from "../src/eval/report.js";
+import { evaluateVqa, type EvalResult } from "../src/eval/vqa.js";
+import { decoderFlops } from "../src/model/flops.js";
+import type { LlavaForCausalLM, VlmHooks } from "../src/model/vlm.js";
+import { Tensor } from "../src/tensor/tensor.js";
+import { loadVlmDir, methodOf, type LoadedVlm } from "../src/train/model-dir.js";
+import { scatterSvg } from "./svg-plot.js";
+
+export interface PruneEntry {
+  method: string;
+  setting: string;
+  kept_fraction: number;
+  kept_per_layer: number[];
+  accuracy: number;
+  per_type: Record<string, number>;
+  relative_accuracy_loss: number;
+  /** LLM prefill FLOPs per question, and the reduction of the part spent on vision tokens. */
+  llm_flops: number;
+  flops_reduction: number;
+  prefill_ms: number;
+  prefill_speedup: number;
+  /** ATP only: per-question kept fraction by question type (mean, std, min, max). */
+  kept_by_type?: Record<string, { mean: number; std: number; min: number; max: number }>;
+}
+
+const BS = 16;
+
+function llmFlops(model: LlavaForCausalLM, r: EvalResult): number {
+  let f = 0;
+  for (const s of r.stats) f += decoderFlops(model.cfg, s, 0);
+  return f / Math.max(1, r.n);
+}
+
+/** FastV after layer 0 keeping fraction q: (1 + (nL-1) q) / nL; solve for q at the target. */
+export function fastVRatioFor(target: number, nL: number, afterLayer = 0): number {
+  const full = afterLayer + 1, rest = nL - full;
+  const q = (target * nL - full) / rest;
+  return Math.min(0.99, Math.max(0, 1 - q));
+}
+
+/** PyramidDrop keeping lambda at each stage end: the lambda whose mean kept fraction is the target (bisection). */
+export function pdropLambdaFor(target: number, nL: number, stageEnds: readonly number[]): number {
+  const mean = (lam: number) => {
+    let s = 0;
+    for (let l = 0; l < nL; l++) s += lam ** stageEnds.filter((e) => e < l).length;
+    return s / nL;
+  };
+  let lo = 0.001, hi = 1;
+  for (let i = 0; i < 50; i++) { const mid = (lo + hi) / 2; if (mean(mid) > target) hi = mid; else lo = mid; }
+  return (lo + hi) / 2;
+}
+
+function keptByType(r: EvalResult): Record<string, { mean: number; std: number; min: number; max: number }> {
+  const per: Record<string, number[]> = {};
+  r.stats.forEach((stats, i) => {
+    const rows = stats[0]?.vision.length ?? 0;
+    for (let b = 0; b < rows; b++) {
+      const q = r.results[i * BS + b];
+      if (q === undefined || stats[0].vision[b] === 0) continue;
+      const f = stats.reduce((s, l) => s + l.vision[b], 0) / (stats.length * stats[0].vision[b]);
+      (per[q.type] ??= []).push(f);
+    }
+  });
+  return Object.fromEntries(Object.entries(per).sort().map(([t, xs]) => {
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+    return [t, { mean, std, min: Math.min(...xs), max: Math.max(...xs) }];
+  }));
+}
+
+export interface PruneBenchOptions {
+  models: string;
+  n: number;
+  seed?: number;
+  /** Extra kept fractions at which FastV and PyramidDrop are also run (besides each ATP model's). */
+  targets: number[];
+  plot?: string;
+  log: (l: string) => void;
+}
+
+export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_questions: number } {
+  const upperDir = join(o.models, "upper");
+  if (!existsSync(upperDir)) throw new Error(`${o.models}: no upper/ model folder (the full model every method starts from)`);
+  const upper: LoadedVlm = loadVlmDir(upperDir);
+  const { model, vocab } = upper, nL = model.cfg.num_hidden_layers, seed = o.seed ?? 0;
+  const evalWith = (hooks: VlmHooks | undefined, m = model, v = vocab) => evaluateVqa(m, v, { split: "test", n: o.n, seed, hooks, batchSize: BS });
+  o.log("full model");
+  const full = evalWith(undefined);
+  timeAnswering(model, vocab, "test", seed); // warm-up: the first timings of a process run slow
+  let fullTime = NaN;
+  o.log("text only (every vision token dropped before the LLM), for the vision share of the FLOPs");
+  const dropAll: VlmHooks = { reduceVision: (f) => ({ feats: new Tensor(new Float32Array(0), [0, f.shape[1]]), patches: new Int32Array(0) }) };
+  const textOnly = llmFlops(model, evalWith(dropAll));
+  const fFull = llmFlops(model, full);
+  const entry = (method: string, setting: string, r: EvalResult, m: LlavaForCausalLM, hooks: VlmHooks | undefined, withSpread = false): PruneEntry => {
+    const f = llmFlops(m, r);
+    const t = timeAnswering(m, vocab, "test", seed, 0, hooks).prefill_ms;
+    return {
+      method, setting, kept_fraction: keptFraction(r.stats), kept_per_layer: keptPerLayer(r.stats), accuracy: r.accuracy, per_type: r.per_type,
+      relative_accuracy_loss: (full.accuracy - r.accuracy) / full.accuracy, llm_flops: f,
+      flops_reduction: 1 - (f - textOnly) / (fFull - textOnly), prefill_ms: t, prefill_speedup: fullTime / t,
+      ...(withSpread ? { kept_by_type: keptByType(r) } : {}),
+    };
+  };
+  const entries: PruneEntry[] = [entry("full", "all tokens", full, model, undefined)];
+  fullTime = entries[0].prefill_ms;
+  entries[0].prefill_speedup = 1;
+  const targets = new Set(o.targets);
+  for (const name of readdirSync(o.models).sort()) {
+    if (!name.startsWith("atp")) continue;
+    const dir = join(o.models, name);
+    o.log(name);
+    const atp = loadVlmDir(dir);
+    const hooks = hooksFor(methodOf(atp.info), atp.model, dir);
+    const r = evalWith(hooks, atp.model, atp.vocab);
+    const e = entry("ATP", name, r, atp.model, hooks, true);
+    entries.push(e);
+    if (name === "atp-25" || name === "atp-15") targets.add(Math.round(e.kept_fraction * 1000) / 1000);
+  }
+  for (const target of [...targets].sort()) {
+    const ratio = fastVRatioFor(target, nL);
+    o.log(`FastV after layer 0 dropping ${(100 * ratio).toFixed(1)}% (mean kept ${(100 * target).toFixed(1)}%)`);
+    const fv = fastVHooks({ afterLayer: 0, ratio });
+    entries.push(entry("FastV", `K=1 R=${(100 * ratio).toFixed(1)}%`, evalWith(fv), model, fv));
+    const ends = [0, 2, 4].filter((e) => e < nL - 1), lam = pdropLambdaFor(target, nL, ends);
+    o.log(`PyramidDrop stage ends ${ends.join("/")} lambda ${lam.toFixed(3)}`);
+    const pd = pdropHooks({ stageEnds: ends, lambda: lam });
+    entries.push(entry("PyramidDrop", `ends ${ends.join("/")} λ=${lam.toFixed(3)}`, evalWith(pd), model, pd));
+  }
+  if (o.plot !== undefined) {
+    writeFileSync(o.plot, scatterSvg(entries.map((e) => ({ x: e.llm_flops / 1e6, y: e.accuracy, label: e.setting, group: e.method })),
+      { title: "Accuracy against LLM prefill FLOPs per question", xLabel: "LLM prefill MFLOPs per question", yLabel: "accuracy" }));
+  }
+  return { entries, n_questions: full.n };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+export function formatPruneTable(r: { entries: PruneEntry[]; n_questions: number }): string {
+  const head = ["method", "setting", "kept", "accuracy", "rel. loss", "vision FLOPs cut", "prefill ms", "speed-up"];
+  const rows = r.entries.map((e) => [e.method, e.setting, pct(e.kept_fraction), pct(e.accuracy), pct(e.relative_accuracy_loss), pct(e.flops_reduction), e.prefill_ms.toFixed(1), `${e.prefill_speedup.toFixed(2)}x`]);
+  const all = [head, ...rows];
+  const w = head.map((_, j) => Math.max(...all.map((x) => x[j].length)));
+  const lines = [`${r.n_questions} test questions`, ...all.map((x) => x.map((c, j) => (j < 2 ? c.padEnd(w[j]) : c.padStart(w[j]))).join("  "))];
+  for (const e of r.entries) {
+    if (!e.kept_by_type) continue;
+    lines.push("", `${e.setting}: kept fraction per question type (mean ± std [min, max]); per layer ${e.kept_per_layer.map((x) => x.toFixed(1)).join(", ")}`);
+    for (const [t, s] of Object.entries(e.kept_by_type)) lines.push(`  ${t.padEnd(12)} ${pct(s.mean)} ± ${pct(s.std)} [${pct(s.min)}, ${pct(s.max)}]`);
+  }
+  return lines.join("\n");
+}
