@@ -1,11 +1,13 @@
 // The persistent thread pool behind run_tasks (see threadpool.h for the contract).
 //
-// Protocol for one job: the caller publishes (fn, ctx, ntasks), bumps `generation_` and wakes the
-// workers; everybody (caller included) takes task indices from `next_task_` until they run out; each
-// worker then checks in through `workers_done_`. The caller returns only once every worker has
-// checked in, so no worker can still be reading the job fields when the next job overwrites them.
-// Workers spin briefly before sleeping because kernels tend to come in bursts (a layer's matmuls),
-// and a futex wake-up costs tens of microseconds on a VM.
+// Protocol for one job: the caller publishes (fn, ctx, ntasks) and a new generation in `state_`,
+// wakes the workers, and takes task indices from `next_task_` itself. A worker that notices the new
+// generation *joins* it (one CAS on `state_`: generation unchanged, job still open -> active + 1),
+// takes tasks until none are left, then leaves (active - 1). When the caller runs out of tasks it
+// closes the job (no more joins) and waits only for workers that joined. A worker that was asleep or
+// descheduled therefore never delays the caller: on a busy machine the caller simply does the work.
+// Workers spin briefly before sleeping because kernels come in bursts (a layer's matmuls), and a
+// futex wake-up costs tens of microseconds on a VM.
 #include "threadpool.h"
 
 #include <algorithm>
@@ -53,10 +55,9 @@ class ThreadPool {
     ctx_ = ctx;
     ntasks_ = ntasks;
     next_task_.store(0, std::memory_order_relaxed);
-    workers_done_.store(0, std::memory_order_relaxed);
     {
-      std::lock_guard<std::mutex> lk(mu_);
-      generation_.fetch_add(1, std::memory_order_release);
+      std::lock_guard<std::mutex> lk(mu_);  // so that a worker about to sleep cannot miss it
+      state_.store(++generation_ << kGenShift, std::memory_order_release);
     }
     cv_.notify_all();
 
@@ -64,9 +65,10 @@ class ThreadPool {
     work();
     tl_in_task = false;
 
-    const int nworkers = static_cast<int>(workers_.size());
+    // Close the job, then wait for the workers that joined it to finish their last task.
+    state_.fetch_or(kClosed, std::memory_order_acq_rel);
     const auto t0 = std::chrono::steady_clock::now();
-    for (int spins = 0; workers_done_.load(std::memory_order_acquire) < nworkers; spins++) {
+    for (int spins = 0; (state_.load(std::memory_order_acquire) & kActive) != 0; spins++) {
       if (spins < 64 || std::chrono::steady_clock::now() - t0 < kSpin) {
         VLMC_PAUSE();
       } else {
@@ -95,27 +97,39 @@ class ThreadPool {
   // still count as new for it.
   void worker_loop(uint64_t seen) {
     tl_in_task = true;
+    auto generation = [this] { return state_.load(std::memory_order_acquire) >> kGenShift; };
     for (;;) {
       const auto t0 = std::chrono::steady_clock::now();
-      for (int spins = 0; generation_.load(std::memory_order_acquire) == seen; spins++) {
+      for (int spins = 0; generation() == seen && !stop_; spins++) {
         if ((spins & 63) == 63 && std::chrono::steady_clock::now() - t0 > kSpin) break;
         VLMC_PAUSE();
       }
-      if (generation_.load(std::memory_order_acquire) == seen) {
+      if (generation() == seen) {
         std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return stop_ || generation_.load(std::memory_order_acquire) != seen; });
+        cv_.wait(lk, [&] { return stop_ || generation() != seen; });
       }
       if (stop_) return;
-      seen = generation_.load(std::memory_order_acquire);
-      work();
-      workers_done_.fetch_add(1, std::memory_order_release);
+      seen = generation();
+      if (join(seen)) {
+        work();
+        state_.fetch_sub(1, std::memory_order_release);
+      }
     }
+  }
+
+  // Joins job `gen` if it is still the current one and still open.
+  bool join(uint64_t gen) {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    while ((s >> kGenShift) == gen && (s & kClosed) == 0) {
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) return true;
+    }
+    return false;
   }
 
   void start(int n) {
     n = std::clamp(n, 1, 256);
     stop_ = false;
-    const uint64_t gen = generation_.load(std::memory_order_acquire);
+    const uint64_t gen = generation_ & 0xFFFFFFFFu;  // as it reads back from state_
     for (int i = 0; i < n - 1; i++) workers_.emplace_back([this, gen] { worker_loop(gen); });
   }
 
@@ -129,13 +143,18 @@ class ThreadPool {
     workers_.clear();
   }
 
+  // state_: generation << 32 | closed bit | number of workers inside the job.
+  static constexpr int kGenShift = 32;
+  static constexpr uint64_t kClosed = uint64_t{1} << 31;
+  static constexpr uint64_t kActive = kClosed - 1;
+
   std::mutex job_mu_;  // one job (or resize) at a time
-  std::mutex mu_;      // guards sleeping and stop_
+  std::mutex mu_;      // for sleeping workers
   std::condition_variable cv_;
   std::vector<std::thread> workers_;
-  std::atomic<uint64_t> generation_{0};
+  std::atomic<uint64_t> state_{0};
+  uint64_t generation_ = 0;  // the caller's copy (written under job_mu_)
   std::atomic<int64_t> next_task_{0};
-  std::atomic<int> workers_done_{0};
   TaskFn fn_ = nullptr;
   void* ctx_ = nullptr;
   int64_t ntasks_ = 0;
