@@ -9,13 +9,13 @@ export function registerTrainCommands(program: Command): void {
     .command("train")
     .description(`train a model with a recipe: ${Object.keys(RECIPES).join(", ")}`)
     .argument("<recipe>", `one of ${Object.keys(RECIPES).join(", ")}`)
-    .requiredOption("--out <dir>", "output folder (checkpoints, metrics.jsonl)")
+    .option("--out <dir>", "output folder (checkpoints, metrics.jsonl); required to train")
     .option("--config <file>", "JSON file overriding the recipe defaults")
     .option("--set <key=value...>", "override config fields (after the file)")
     .option("--preset <name>", "model size: tiny, small, llava576")
     .option("--steps <n>", "training steps")
     .option("--vision <dir>", "pretrained vision tower folder (recipes vlm, voco)")
-    .option("--init <dir>", "start from this model folder's weights (recipes vlm, voco)")
+    .option("--init <dir>", "start from this model folder's weights (recipes vlm, voco, atp)")
     .option("--tokens <n>", "number of <voco> tokens (recipe voco; with vlm: the upper-bound model)")
     .option("--distill <w>", "add the paper's KL term against --teacher with this weight (recipe voco)")
     .option("--teacher <dir>", "teacher model folder for --distill (the upper bound)")
@@ -23,10 +23,12 @@ export function registerTrainCommands(program: Command): void {
     .option("--freeze-llm", "recipe atp: train only the ATP modules (the paper's frozen variant)")
     .option("--resume <dir>", "resume from a checkpoint folder")
     .option("--print-config", "print the resolved defaults of the recipe and exit")
-    .action(async (recipe: string, opts: { out: string; config?: string; set?: string[]; preset?: string; steps?: string; vision?: string; init?: string; tokens?: string; distill?: string; teacher?: string; targetTokens?: string; freezeLlm?: boolean; resume?: string; printConfig?: boolean }) => {
+    .action(async (recipe: string, opts: { out?: string; config?: string; set?: string[]; preset?: string; steps?: string; vision?: string; init?: string; tokens?: string; distill?: string; teacher?: string; targetTokens?: string; freezeLlm?: boolean; resume?: string; printConfig?: boolean }) => {
       if (!(recipe in RECIPES)) throw new UsageError(`unknown recipe "${recipe}" (expected ${Object.keys(RECIPES).join(", ")})`);
       const r = recipe as RecipeName;
       if (opts.printConfig) { console.log(JSON.stringify(RECIPES[r], null, 2)); return; }
+      if (opts.out === undefined) throw new UsageError("--out <dir> is required: where checkpoints and metrics go");
+      const out = opts.out;
       const overrides: Record<string, unknown> = {};
       try {
         Object.assign(overrides, parseOverrides(opts.set ?? [], RECIPES[r]));
@@ -59,8 +61,8 @@ export function registerTrainCommands(program: Command): void {
         if (r !== "atp") throw new UsageError("--freeze-llm applies to the atp recipe");
         overrides.atp_freeze_llm = true;
       }
-      const { result } = await runRecipe({ recipe: r, out: opts.out, configFile: opts.config, overrides, resume: opts.resume });
-      console.error(`${result.interrupted ? "stopped" : "finished"} at step ${result.step}; model in ${opts.out}`);
+      const { result } = await runRecipe({ recipe: r, out, configFile: opts.config, overrides, resume: opts.resume });
+      console.error(`${result.interrupted ? "stopped" : "finished"} at step ${result.step}; model in ${out}`);
       if (result.lastEval) console.log(JSON.stringify({ step: result.step, eval: result.lastEval }));
     });
 }
