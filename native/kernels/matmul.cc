@@ -8,8 +8,10 @@
 //   micro-kernels: AVX-512 14x32 (28 zmm accumulators), AVX2+FMA 6x16, portable 4x16.
 // Edge tiles (sizes that are not multiples of MR/NR) are zero-padded when packing and written back
 // with masks/row counts, so any M, N, K >= 0 works.
-// What it is not: tuned for tiny products with M <= 4 in isolation: those take a direct
-// (unpacked) path in matmul-simd.inc, where packing would cost as much as the arithmetic.
+// Products with M <= 4 rows (decoding, GEMV-like) skip packing and take the direct path of
+// matmul-simd.inc: there, packing B would cost as much as the arithmetic.
+// What it is not: a general BLAS (no complex types, no arbitrary strides in the public entry point;
+// gemm_serial takes row strides for other kernels' use).
 //
 // Each C element is summed in the same k order whatever the thread split, so results do not depend
 // on the thread count.
@@ -175,11 +177,10 @@ struct Operand {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Rows [i0, i0 + mc) x depth [k0, k0 + kc) of op(A) into MR-row panels: dst[panel][k][r].
-void pack_a(float* dst, Operand A, int64_t M, int64_t i0, int64_t mc, int64_t k0, int64_t kc, int MR) {
+void pack_a(float* dst, Operand A, int64_t i0, int64_t mc, int64_t k0, int64_t kc, int MR) {
   for (int64_t ip = 0; ip < mc; ip += MR, dst += kc * MR) {
     const int64_t rows = std::min<int64_t>(MR, mc - ip);
     const int64_t i = i0 + ip;
-    (void)M;
     if (A.trans) {  // op(A)[i][k] = A[k][i]: each k gives `rows` contiguous floats
       for (int64_t k = 0; k < kc; k++) {
         const float* src = A.p + (k0 + k) * A.ld + i;
@@ -189,7 +190,7 @@ void pack_a(float* dst, Operand A, int64_t M, int64_t i0, int64_t mc, int64_t k0
         for (; r < MR; r++) d[r] = 0.0f;
       }
     } else {  // op(A)[i][k] = A[i][k]: gather one float from each of `rows` rows per k
-      const float* src[16];
+      const float* src[16];  // MR <= 16
       for (int r = 0; r < MR; r++) src[r] = A.p + (i + std::min<int64_t>(r, rows - 1)) * A.ld + k0;
       for (int64_t k = 0; k < kc; k++) {
         float* d = dst + k * MR;
@@ -252,7 +253,7 @@ void compute_block(const Gemm& g, const Arch& arch, const float* packedB, int64_
   float* Ap = tl_pack_a.get(mc_step * kc + 64);
   for (int64_t ic = i0; ic < i1; ic += mc_step) {
     const int64_t mc = std::min(mc_step, i1 - ic);
-    pack_a(Ap, g.A, g.M, ic, mc, k0, kc, arch.MR);
+    pack_a(Ap, g.A, ic, mc, k0, kc, arch.MR);
     for (int64_t jr = j0; jr < j1; jr += arch.NR) {
       const float* Bp = packedB + ((jr - jb) / arch.NR) * kc * arch.NR;
       const int64_t nr = std::min<int64_t>(arch.NR, j1 - jr);
