@@ -36,7 +36,9 @@ KERNEL(Matmul) {
   const F32 c = a.f32(0, "c", nb * M * N);
   const F32 A = a.f32(1, "a", batch > 0 ? last * sa + static_cast<double>(M) * K : 0);
   const F32 B = a.f32(2, "b", batch > 0 ? last * sb + static_cast<double>(K) * N : 0);
-  if (a.ok()) vlmc::matmul(c.p, A.p, B.p, batch, M, N, K, ta, tb, sa, sb, static_cast<float>(alpha), static_cast<float>(beta));
+  if (a.ok()) {
+    vlmc::matmul(c.p, A.p, B.p, batch, M, N, K, ta, tb, sa, sb, static_cast<float>(alpha), static_cast<float>(beta));
+  }
   return a.finish();
 }
 

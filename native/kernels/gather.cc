@@ -24,7 +24,8 @@ void scatter_add_rows(float* out, const float* x, const int32_t* idx, int64_t nI
   if (C <= 0 || nIdx <= 0) return;
   constexpr int64_t kCols = 256;
   const int64_t blocks = (C + kCols - 1) / kCols;
-  parallel_for(blocks, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(nIdx * kCols, 1)), [&](int64_t b0, int64_t b1) {
+  const int64_t grain = std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(nIdx * kCols, 1));
+  parallel_for(blocks, grain, [&](int64_t b0, int64_t b1) {
     const int64_t c0 = b0 * kCols, c1 = std::min(C, b1 * kCols);
     for (int64_t i = 0; i < nIdx; i++) {
       float* o = out + static_cast<int64_t>(idx[i]) * C;

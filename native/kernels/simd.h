@@ -3,9 +3,9 @@
 //
 // What it is: just enough (load/store with a tail count, arithmetic, horizontal sum/max, exp, tanh,
 // sigmoid) for the row loops of softmax, norms, losses, activations and attention to be written
-// once, in a `*-simd.inc` file that arch.h includes into each namespace under the matching
-// `#pragma GCC target` (the region form of `__attribute__((target(...)))`). No -march flag is
-// involved, so the addon runs on any x86-64 and the entry points pick a namespace at run time.
+// once, in a `*-simd.inc` file that arch.h includes into each namespace under the matching target
+// region (the region form of `__attribute__((target(...)))`). No -march flag is involved, so the
+// addon runs on any x86-64 and the entry points pick a namespace at run time.
 // What it is not: a general SIMD library. The matmul micro-kernels use intrinsics directly.
 //
 // Accuracy: exp is the Cephes expf polynomial after range reduction, within ~2 ulp on the whole
@@ -26,9 +26,25 @@
 #pragma GCC diagnostic pop
 #endif
 
-// Per-function targets: used by the matmul micro-kernels and by arch.h for whole regions.
+// Target attributes: VLMC_TARGET_* for single functions (the matmul micro-kernels, AdamW), and
+// VLMC_PUSH_TARGET_* ... VLMC_POP_TARGET for whole regions (below, and arch.h). GCC spells the
+// region form `#pragma GCC target`, clang `#pragma clang attribute`; both give every function in
+// the region (lambdas and template instances included) the target attribute.
 #define VLMC_TARGET_AVX512 "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi2"
 #define VLMC_TARGET_AVX2 "avx2,fma,bmi2"
+#if defined(__clang__)
+// (One long line: _Pragma takes a single string literal, adjacent literals are not joined.)
+#define VLMC_PUSH_TARGET_AVX512 \
+  _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi2\"))), apply_to = function)")
+#define VLMC_PUSH_TARGET_AVX2 \
+  _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,bmi2\"))), apply_to = function)")
+#define VLMC_POP_TARGET _Pragma("clang attribute pop")
+#else
+#define VLMC_PUSH_TARGET_AVX512 \
+  _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi2\")")
+#define VLMC_PUSH_TARGET_AVX2 _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma,bmi2\")")
+#define VLMC_POP_TARGET _Pragma("GCC pop_options")
+#endif
 
 namespace vlmc {
 namespace simd_consts {
@@ -78,8 +94,7 @@ inline V vsigmoid(V a) {  // see the AVX2 version
 
 #if defined(__x86_64__)
 // ------------------------------------------------------------------------------------------ AVX2
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,bmi2")  // = VLMC_TARGET_AVX2 (pragmas do not expand macros)
+VLMC_PUSH_TARGET_AVX2
 namespace vlmc {
 namespace avx2 {
 constexpr int W = 8;
@@ -174,11 +189,10 @@ inline V vsigmoid(V a) {
 }
 }  // namespace avx2
 }  // namespace vlmc
-#pragma GCC pop_options
+VLMC_POP_TARGET
 
 // ------------------------------------------------------------------------------------------ AVX-512
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi2")  // = VLMC_TARGET_AVX512
+VLMC_PUSH_TARGET_AVX512
 namespace vlmc {
 namespace avx512 {
 constexpr int W = 16;
@@ -247,5 +261,5 @@ inline V vsigmoid(V a) {  // see the AVX2 version
 }
 }  // namespace avx512
 }  // namespace vlmc
-#pragma GCC pop_options
+VLMC_POP_TARGET
 #endif  // __x86_64__
