@@ -1,6 +1,9 @@
 // `vlmc eval` and `vlmc ask`: thin wrappers over eval/.
 import type { Command } from "commander";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { formatDemo, runDemo } from "../eval/demo.js";
 import { readImage } from "../data/image-io.js";
 import { isSplit, SPLITS, type Split } from "../data/splits.js";
 import { makeExample } from "../data/stream.js";
@@ -74,4 +77,35 @@ export function registerEvalCommands(program: Command): void {
       console.log(r.answer === "" ? "(no answer: the model ended its reply at once)" : r.answer);
       console.error(`tokens: ${r.tokens.vision} vision, ${r.tokens.prompt} prompt, ${r.tokens.generated} generated | ${(r.flops / 1e9).toFixed(3)} GFLOPs | ${r.ms.total.toFixed(0)} ms (prefill ${r.ms.prefill.toFixed(0)}, decode ${r.ms.decode.toFixed(0)}) | ${describeKernels()}`);
     });
+
+  program
+    .command("demo")
+    .description("answer questions about a few generated scenes with the shipped models, with correctness and cost")
+    .option("--models <dirs>", "comma-separated model folders", DEFAULT_DEMO_MODELS.join(","))
+    .option("--scenes <n>", "number of scenes", "6")
+    .option("--first <n>", "first test scene index", "0")
+    .option("--json", "print JSON")
+    .action((opts: { models: string; scenes: string; first: string; json?: boolean }) => {
+      const dirs = opts.models.split(",").map((d) => d.trim()).filter((d) => d !== "");
+      const models = dirs.map((dir) => {
+        const { model, vocab, info } = loadVlmDir(resolveModelDir(dir));
+        const method = methodOf(info);
+        return { name: dir.split("/").filter(Boolean).pop() ?? dir, model, vocab, hooks: hooksFor(method, model, resolveModelDir(dir)), vocoTokens: method.vocoTokens };
+      });
+      console.error(describeKernels());
+      const rows = runDemo(models, parsePositiveInt("--scenes", opts.scenes), Number(opts.first));
+      console.log(opts.json ? JSON.stringify(rows.map((r) => ({ ...r, answers: r.answers.map((a) => ({ model: a.model, correct: a.correct, ...a.result })) })), null, 2) : formatDemo(rows));
+    });
+}
+
+/** The shipped models, relative to the package (checkpoints/). */
+const DEFAULT_DEMO_MODELS = ["checkpoints/small-vlm"];
+
+/** A model folder given relative to the current directory, or else to the package root (shipped checkpoints). */
+function resolveModelDir(dir: string): string {
+  if (existsSync(dir)) return dir;
+  let root = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(root, "package.json")) && dirname(root) !== root) root = dirname(root);
+  const inPackage = join(root, dir);
+  return existsSync(inPackage) ? inPackage : dir;
 }

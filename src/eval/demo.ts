@@ -1,0 +1,56 @@
+// `vlmc demo`: a few generated test scenes, one question each, answered by the shipped model(s) by
+// generation, with correctness and cost (tokens, FLOPs, time). Each extra model (a VoCo or ATP
+// variant) answers the same questions beside it.
+import { makeExample } from "../data/stream.js";
+import type { Vocab } from "../data/vocab.js";
+import type { LlavaForCausalLM, VlmHooks } from "../model/vlm.js";
+import { askImage, type AskResult } from "./ask.js";
+
+export interface DemoModel {
+  name: string;
+  model: LlavaForCausalLM;
+  vocab: Vocab;
+  hooks?: VlmHooks;
+  vocoTokens?: number;
+}
+
+export interface DemoRow {
+  scene: number;
+  question: string;
+  expected: string;
+  answers: { model: string; answer: string; correct: boolean; result: AskResult }[];
+}
+
+export function runDemo(models: readonly DemoModel[], scenes: number, first = 0): DemoRow[] {
+  const S = models[0].model.vcfg.vision.image_size;
+  const rows: DemoRow[] = [];
+  for (let i = 0; i < scenes; i++) {
+    const ex = makeExample("image", first + i, { split: "test", size: S, questions: 4 });
+    const qa = ex.qa[i % ex.qa.length];
+    const img = { width: S, height: S, data: ex.frames[0] };
+    rows.push({
+      scene: first + i, question: qa.question, expected: qa.answer,
+      answers: models.map((m) => {
+        const result = askImage(m.model, m.vocab, img, qa.question, { hooks: m.hooks, vocoTokens: m.vocoTokens, maxNewTokens: 4 });
+        return { model: m.name, answer: result.answer, correct: result.answer === qa.answer, result };
+      }),
+    });
+  }
+  return rows;
+}
+
+export function formatDemo(rows: readonly DemoRow[]): string {
+  const lines: string[] = [];
+  for (const r of rows) {
+    lines.push(`scene ${r.scene}: ${r.question}  (expected: ${r.expected})`);
+    for (const a of r.answers) {
+      const x = a.result;
+      lines.push(`  ${a.model.padEnd(12)} ${(a.answer || "(none)").padEnd(10)} ${a.correct ? "✓" : "✗"}  ` +
+        `${x.tokens.vision} vision + ${x.tokens.prompt - x.tokens.vision} text tokens, ${(x.flops / 1e6).toFixed(0)} MFLOPs, ${x.ms.total.toFixed(0)} ms`);
+    }
+  }
+  const byModel = new Map<string, number[]>();
+  for (const r of rows) for (const a of r.answers) byModel.set(a.model, [...(byModel.get(a.model) ?? []), a.correct ? 1 : 0]);
+  lines.push("", [...byModel].map(([m, c]) => `${m}: ${c.reduce((s, x) => s + x, 0)}/${c.length} correct`).join(", "));
+  return lines.join("\n");
+}
