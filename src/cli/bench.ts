@@ -38,10 +38,9 @@ export function registerBenchCommands(program: Command): void {
     .option("--quick", "fewer runs per figure")
     .option("--presets <list>", "comma-separated presets", "small,llava576")
     .action((opts: { json?: boolean; quick?: boolean; presets: string }) => {
-      const presets = opts.presets.split(",").map((s) => s.trim());
-      for (const p of presets) if (!PRESET_NAMES.includes(p as PresetName)) throw new UsageError(`--presets: unknown preset "${p}" (expected ${PRESET_NAMES.join(", ")})`);
+      const presets = parsePresets(opts.presets);
       console.error(describeKernels());
-      const rows = presets.map((p) => benchModel(p as PresetName, opts.quick ?? false, (l) => console.error(l)));
+      const rows = presets.map((p) => benchModel(p, opts.quick ?? false, (l) => console.error(l)));
       console.log(opts.json ? JSON.stringify(Object.fromEntries(rows.map((r) => [r.preset, r])), null, 2) : formatModelTable(rows));
     });
   bench
@@ -53,11 +52,10 @@ export function registerBenchCommands(program: Command): void {
     .option("--tokens <list>", "VoCo token counts for the cost part", "1,8")
     .option("--json", "print JSON on stdout")
     .action((opts: { models?: string; n: string; presets: string; tokens: string; json?: boolean }) => {
-      const presets = opts.presets.split(",").map((s) => s.trim());
-      for (const p of presets) if (!PRESET_NAMES.includes(p as PresetName)) throw new UsageError(`--presets: unknown preset "${p}"`);
+      const presets = parsePresets(opts.presets);
       const tokens = opts.tokens.split(",").map((t) => parsePositiveInt("--tokens", t.trim()));
       console.error(describeKernels());
-      const r = runVocoBench({ models: opts.models, n: parsePositiveInt("--n", opts.n), presets: presets as PresetName[], tokens, log: (l) => console.error(l) });
+      const r = runVocoBench({ models: opts.models, n: parsePositiveInt("--n", opts.n), presets, tokens, log: (l) => console.error(l) });
       console.log(opts.json ? JSON.stringify(r, null, 2) : formatVocoTable(r));
     });
   bench
@@ -75,4 +73,10 @@ export function registerBenchCommands(program: Command): void {
       const r = runPruneBench({ models: opts.models, n: parsePositiveInt("--n", opts.n), targets, plot: opts.plot, log: (l) => console.error(l) });
       console.log(opts.json ? JSON.stringify(r, null, 2) : formatPruneTable(r));
     });
+}
+
+function parsePresets(list: string): PresetName[] {
+  const presets = list.split(",").map((s) => s.trim());
+  for (const p of presets) if (!PRESET_NAMES.includes(p as PresetName)) throw new UsageError(`--presets: unknown preset "${p}" (expected ${PRESET_NAMES.join(", ")})`);
+  return presets as PresetName[];
 }
