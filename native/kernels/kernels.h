@@ -25,6 +25,19 @@ void matmul(float* c, const float* a, const float* b, int64_t batch, int64_t M, 
 void gemm_serial(float* c, int64_t ldc, const float* a, int64_t lda, const float* b, int64_t ldb,
                  int64_t M, int64_t N, int64_t K, bool transA, bool transB, float alpha, float beta);
 
+/**
+ * Pre-packed B, for many products against one operand (attention's K and V): pack op(B) (K x N)
+ * once with pack_b_panels into packed_b_floats(K, N) floats, then gemm_prepacked computes, on one
+ * thread, C[:, j0:j1] = alpha * op(A) op(B)[k0:k1, j0:j1] + beta * C[:, j0:j1] for M rows, where
+ * j0 is a multiple of 32, `a` points at op(A)(0, k0) and `c` at C(0, j0). The packing depends on the
+ * instruction set in use, so pack and multiply within one kernel call.
+ */
+int64_t packed_b_floats(int64_t K, int64_t N);
+void pack_b_panels(float* dst, const float* b, int64_t ldb, bool transB, int64_t K, int64_t N);
+void gemm_prepacked(float* c, int64_t ldc, const float* a, int64_t lda, bool transA, const float* packed,
+                    int64_t Ktotal, int64_t M, int64_t j0, int64_t j1, int64_t k0, int64_t k1, float alpha,
+                    float beta);
+
 // ------------------------------------------------------------------ element-wise (elementwise.cc)
 enum UnaryOp : int {
   kExp = 0, kLog, kSqrt, kNeg, kSigmoid, kTanh, kSilu, kGeluTanh, kGeluErf, kRelu, kRsqrt, kAbs, kSquare,

@@ -239,27 +239,36 @@ thread_local Scratch tl_pack_a, tl_pack_b;
 // ------------------------------------------------------------------------------- blocked driver
 struct Gemm {
   Operand A, B;
-  float* C;
+  float* C;     // C[i][j] is at C + i * ldc + (j - c_j0)
+  int64_t c_j0;
   int64_t ldc, M, N, K;
   float alpha, beta;
 };
 
-// Rows [i0, i1) x columns [j0, j1) of C for one KC block at depth k0 (packedB holds that block for
-// columns [jb, jb + NC), j0 >= jb and NR-aligned relative to jb).
-void compute_block(const Gemm& g, const Arch& arch, const float* packedB, int64_t jb, int64_t k0, int64_t kc,
-                   int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
-  const float beta = k0 == 0 ? g.beta : 1.0f;
+// Where the packed panels of op(B) are: the panel of columns [jb + p NR, jb + (p + 1) NR) starts at
+// data + p * stride and holds depth rows kb, kb + 1, ... (NR floats each).
+struct Panels {
+  const float* data;
+  int64_t stride, jb, kb;
+};
+
+// Rows [i0, i1) x columns [j0, j1) of C (j0 NR-aligned relative to P.jb) for kc steps of depth:
+// op(A) from depth a_k0, op(B) from depth b_k0. `first` is the first depth block, which applies beta.
+void compute_block(const Gemm& g, const Arch& arch, const Panels& P, int64_t a_k0, int64_t b_k0, int64_t kc,
+                   bool first, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  const float beta = first ? g.beta : 1.0f;
   const int64_t mc_step = MC_MAX / arch.MR * arch.MR;  // whole panels, so the pack fits
   float* Ap = tl_pack_a.get(mc_step * kc + 64);
   for (int64_t ic = i0; ic < i1; ic += mc_step) {
     const int64_t mc = std::min(mc_step, i1 - ic);
-    pack_a(Ap, g.A, ic, mc, k0, kc, arch.MR);
+    pack_a(Ap, g.A, ic, mc, a_k0, kc, arch.MR);
     for (int64_t jr = j0; jr < j1; jr += arch.NR) {
-      const float* Bp = packedB + ((jr - jb) / arch.NR) * kc * arch.NR;
+      const float* Bp = P.data + ((jr - P.jb) / arch.NR) * P.stride + (b_k0 - P.kb) * arch.NR;
       const int64_t nr = std::min<int64_t>(arch.NR, j1 - jr);
+      float* C = g.C + (jr - g.c_j0);
       for (int64_t ir = 0; ir < mc; ir += arch.MR) {
-        arch.kernel(kc, Ap + ir * kc, Bp, g.C + (ic + ir) * g.ldc + jr, g.ldc, std::min<int64_t>(arch.MR, mc - ir),
-                    nr, g.alpha, beta);
+        arch.kernel(kc, Ap + ir * kc, Bp, C + (ic + ir) * g.ldc, g.ldc, std::min<int64_t>(arch.MR, mc - ir), nr,
+                    g.alpha, beta);
       }
     }
   }
@@ -281,7 +290,7 @@ void gemm_one_thread(const Gemm& g, const Arch& arch) {
       const int64_t kc = std::min(KC, g.K - k0);
       float* Bp = tl_pack_b.get(ceil_div(nc, arch.NR) * arch.NR * kc + 64);
       pack_b(Bp, g.B, jb, nc, k0, kc, arch.NR);
-      compute_block(g, arch, Bp, jb, k0, kc, 0, g.M, jb, jb + nc);
+      compute_block(g, arch, {Bp, kc * arch.NR, jb, k0}, k0, k0, kc, k0 == 0, 0, g.M, jb, jb + nc);
     }
   }
 }
@@ -320,7 +329,7 @@ void gemm_threaded(const Gemm& g, const Arch& arch, int threads) {
         const int64_t i0 = rb * rows_per_task, i1 = std::min(g.M, i0 + rows_per_task);
         const int64_t j0 = jb + cb * panels_per_chunk * arch.NR;
         const int64_t j1 = std::min(jb + nc, j0 + panels_per_chunk * arch.NR);
-        compute_block(g, arch, Bp, jb, k0, kc, i0, i1, j0, j1);
+        compute_block(g, arch, {Bp, kc * arch.NR, jb, k0}, k0, k0, kc, k0 == 0, i0, i1, j0, j1);
       });
     }
   }
@@ -345,8 +354,27 @@ void gemm_serial(float* c, int64_t ldc, const float* a, int64_t lda, const float
                  int64_t N, int64_t K, bool transA, bool transB, float alpha, float beta) {
   if (M <= 0 || N <= 0) return;
   if (VLMC_DISPATCH_EXPR(gemm_small_m, c, ldc, a, lda, b, ldb, M, N, K, transA, transB, alpha, beta)) return;
-  const Gemm g{{a, lda, transA}, {b, ldb, transB}, c, ldc, M, N, K, alpha, beta};
+  const Gemm g{{a, lda, transA}, {b, ldb, transB}, c, 0, ldc, M, N, K, alpha, beta};
   gemm_one_thread(g, current_arch());
+}
+
+int64_t packed_b_floats(int64_t K, int64_t N) { return ceil_div(N, current_arch().NR) * current_arch().NR * K; }
+
+void pack_b_panels(float* dst, const float* b, int64_t ldb, bool transB, int64_t K, int64_t N) {
+  pack_b(dst, {b, ldb, transB}, 0, N, 0, K, current_arch().NR);
+}
+
+void gemm_prepacked(float* c, int64_t ldc, const float* a, int64_t lda, bool transA, const float* packed,
+                    int64_t Ktotal, int64_t M, int64_t j0, int64_t j1, int64_t k0, int64_t k1, float alpha,
+                    float beta) {
+  if (M <= 0 || j1 <= j0) return;
+  const Arch arch = current_arch();
+  const Gemm g{{a, lda, transA}, {nullptr, 0, false}, c, j0, ldc, M, j1 - j0, k1 - k0, alpha, beta};
+  if (k1 <= k0) return scale_c(g);
+  const Panels P{packed, Ktotal * arch.NR, 0, 0};
+  for (int64_t pc = k0; pc < k1; pc += KC) {
+    compute_block(g, arch, P, pc - k0, pc, std::min(KC, k1 - pc), pc == k0, 0, M, j0, j1);
+  }
 }
 
 void matmul(float* c, const float* a, const float* b, int64_t batch, int64_t M, int64_t N, int64_t K, bool transA,
@@ -375,7 +403,7 @@ void matmul(float* c, const float* a, const float* b, int64_t batch, int64_t M, 
     });
   } else {
     for (int64_t i = 0; i < batch; i++) {
-      const Gemm g{{a + i * strideA, lda, transA}, {b + i * strideB, ldb, transB}, c + i * M * N, N, M, N, K,
+      const Gemm g{{a + i * strideA, lda, transA}, {b + i * strideB, ldb, transB}, c + i * M * N, 0, N, M, N, K,
                    alpha, beta};
       if (M <= 4) {
         gemm_small_m_threaded(g);

@@ -575,6 +575,7 @@ describe.skipIf(native === null)("native kernels vs float64 references", () => {
       [1, 70, 90, 2, 1, 33, "query", "mixed"],
       [2, 1, 129, 4, 4, 64, "none", "decode"],
       [1, 9, 5, 3, 3, 7, "key", "mixed"],
+      [2, 20, 30, 4, 2, 8, "query", "mixed"],
     ];
     function attnInputs(B: number, Tq: number, Tk: number, NH: number, NKV: number, HS: number,
       biasKind: string, kind: string, seed: number) {
