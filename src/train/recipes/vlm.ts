@@ -30,6 +30,8 @@ export const VLM_DEFAULTS = {
   preset: "small", vision: "", init: "", steps: 3000, batch_size: 8, grad_accum: 1, lr: 1e-3, min_lr: 1e-4, warmup: 150,
   weight_decay: 0.05, grad_clip: 1.0, eval_every: 500, eval_examples: 50, save_every: 250, log_every: 10,
   seed: 0, data_seed: 0, questions: 4, difficulty: "medium",
+  /** Cycle over this many training examples (0 = a fresh example every time: the default). */
+  train_examples: 0,
   /** <voco> tokens inserted after the image; with voco_mask false this trains VoCo's upper-bound model. */
   voco_tokens: 0, voco_mask: false,
   /** Weight of the paper's KL(teacher || student) term on answer tokens (0 = off, as the official code). */
@@ -120,7 +122,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     model: atp === null ? model : new VlmWithAtp(model, atp),
     micro(index: number): MicroResult {
       const exs = Array.from({ length: cfg.batch_size }, (_, i) =>
-        toVlmExample(makeExample("image", index * cfg.batch_size + i, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty }), vocab, fmt));
+        toVlmExample(makeExample("image", cfg.train_examples > 0 ? (index * cfg.batch_size + i) % cfg.train_examples : index * cfg.batch_size + i, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty }), vocab, fmt));
       const batch = model.buildBatch(exs, trainHooks);
       const out = model.forwardBatch(batch, { hooks: trainHooks });
       const targets = batch.targets;

@@ -1,0 +1,24 @@
+// Kept-token accounting and the matched-FLOPs settings of the training-free baselines, by hand.
+import { describe, expect, it } from "vitest";
+import { fastVRatioFor, pdropLambdaFor } from "../../bench/prune.js";
+import { keptFraction, keptPerLayer } from "../../src/eval/kept.js";
+import type { LayerStats } from "../../src/model/llama.js";
+
+const layer = (vision: number[]): LayerStats => ({ tokens: Int32Array.from(vision, (v) => v + 5), vision: Int32Array.from(vision), attnPairs: new Float64Array(vision.length) });
+
+describe("kept tokens", () => {
+  it("averages alive/initial over layers and rows", () => {
+    // row 0: 16, 8, 4 -> (1 + 0.5 + 0.25) / 3; row 1: 16, 16, 16 -> 1
+    const f = [[layer([16, 16]), layer([8, 16]), layer([4, 16])]];
+    expect(keptFraction(f)).toBeCloseTo((1.75 / 3 + 1) / 2, 12);
+    expect(keptPerLayer(f)).toEqual([16, 12, 10]);
+  });
+
+  it("FastV and PyramidDrop settings reproduce a target mean kept fraction", () => {
+    // 6 layers, FastV after layer 0 keeping q: (1 + 5q) / 6 = 0.25 -> q = 0.1, R = 0.9
+    expect(fastVRatioFor(0.25, 6)).toBeCloseTo(0.9, 12);
+    // PyramidDrop, ends 0/2/4: (1 + 2λ + 2λ² + λ³) / 6 = target
+    const lam = pdropLambdaFor(0.4, 6, [0, 2, 4]);
+    expect((1 + 2 * lam + 2 * lam ** 2 + lam ** 3) / 6).toBeCloseTo(0.4, 6);
+  });
+});
