@@ -10,8 +10,8 @@ import type { Vocab } from "../data/vocab.js";
 import type { VlmExample } from "../model/vlm.js";
 import { IGNORE_INDEX } from "../tensor/ops/loss.js";
 
-/** Role words the template adds to the generator's vocabulary. */
-export const TEMPLATE_WORDS = ["user", "assistant"] as const;
+/** Words the template and the captions add to the generator's vocabulary. */
+export const TEMPLATE_WORDS = ["user", "assistant", ","] as const; // "," separates objects in captions
 
 export interface FormatOptions {
   mean: readonly number[];

@@ -3,6 +3,8 @@
 // NOTE: LLaVA-1.5 has two stages (projector-only pretraining on captions, then full fine-tuning);
 // we have no caption data and a small LLM trained from scratch, so this is one stage on QA.
 import { makeExample } from "../../data/stream.js";
+import { CAPTION_QUESTION, captionOf } from "../../data/shapes/caption.js";
+import type { Scene } from "../../data/shapes/scene.js";
 import type { DifficultyName } from "../../data/splits.js";
 import { DIFFICULTIES } from "../../data/splits.js";
 import { Vocab } from "../../data/vocab.js";
@@ -32,6 +34,8 @@ export const VLM_DEFAULTS = {
   seed: 0, data_seed: 0, questions: 4, difficulty: "medium",
   /** Cycle over this many training examples (0 = a fresh example every time: the default). */
   train_examples: 0,
+  /** Fraction of training examples that are scene descriptions ("what objects are there?") instead of QA. */
+  caption_fraction: 0,
   /** <voco> tokens inserted after the image; with voco_mask false this trains VoCo's upper-bound model. */
   voco_tokens: 0, voco_mask: false,
   /** Weight of the paper's KL(teacher || student) term on answer tokens (0 = off, as the official code). */
@@ -121,8 +125,14 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   return {
     model: atp === null ? model : new VlmWithAtp(model, atp),
     micro(index: number): MicroResult {
-      const exs = Array.from({ length: cfg.batch_size }, (_, i) =>
-        toVlmExample(makeExample("image", cfg.train_examples > 0 ? (index * cfg.batch_size + i) % cfg.train_examples : index * cfg.batch_size + i, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty }), vocab, fmt));
+      const exs = Array.from({ length: cfg.batch_size }, (_, i) => {
+        const k = cfg.train_examples > 0 ? (index * cfg.batch_size + i) % cfg.train_examples : index * cfg.batch_size + i;
+        const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty });
+        // a deterministic share of the examples become captions (the hash keeps it a pure function of k)
+        const caption = cfg.caption_fraction > 0 && ((Math.imul(k + 1, 2654435761) >>> 0) / 4294967296) < cfg.caption_fraction;
+        const conv = caption ? [{ from: "human" as const, value: `<image>\n${CAPTION_QUESTION}` }, { from: "gpt" as const, value: captionOf(ex.scene as Scene) }] : ex.conversations;
+        return toVlmExample({ ...ex, conversations: conv }, vocab, fmt);
+      });
       const batch = model.buildBatch(exs, trainHooks);
       const out = model.forwardBatch(batch, { hooks: trainHooks });
       const targets = batch.targets;
