@@ -35,3 +35,47 @@ export { KVCache } from "./model/kv-cache.js";
 export type { DecoderHooks } from "./model/hooks.js";
 export { llamaConfigFromDict } from "./model/config.js";
 export type { LlamaConfig } from "./model/config.js";
+
+// ---- the VLM
+export { LlavaForCausalLM, targetsFor } from "./model/vlm.js";
+export type { VlmExample, VlmHooks, VlmBatch } from "./model/vlm.js";
+export { vlmConfigFromDict, vlmConfigToDict } from "./model/vlm-config.js";
+export type { VlmConfig } from "./model/vlm-config.js";
+export { CLIPVisionModel, visionConfigFromDict } from "./model/vision.js";
+export type { VisionConfig } from "./model/vision.js";
+export { presetConfig, PRESET_NAMES } from "./model/presets.js";
+export type { PresetName } from "./model/presets.js";
+export { generate, prefill, decodeOne, decodeN, sample } from "./model/generate.js";
+export type { GenerateOptions, SampleOptions } from "./model/generate.js";
+export { decoderFlops, visionFlops, kvBytes } from "./model/flops.js";
+export { readSafetensors, writeSafetensors, loadSafetensorsFile, saveSafetensorsFile, loadCheckpointDir } from "./model/safetensors.js";
+export { WordLevelTokenizer, saveTokenizer } from "./model/tokenizer.js";
+export { loadTokenizer, HfTokenizer } from "./model/tokenizer-hf.js";
+export type { Tokenizer } from "./model/tokenizer.js";
+
+// ---- data
+export { makeExample, streamExamples } from "./data/stream.js";
+export type { Example, ExampleOptions } from "./data/stream.js";
+export { Vocab } from "./data/vocab.js";
+export { renderScene } from "./data/shapes/render.js";
+export { DIFFICULTIES, SPLITS } from "./data/splits.js";
+
+// ---- compression methods
+export { applyVocoMask, vocoMaskHooks } from "./compress/voco/mask.js";
+export { VocoCache, compressImage, modelFingerprint } from "./compress/voco/cache.js";
+export { feedText, answerFromCache } from "./compress/voco/two-stage.js";
+export { compressVideo, concatCaches, placeCache } from "./compress/voco/video.js";
+export { AtpHooks } from "./compress/atp/hooks.js";
+export { AtpModules } from "./compress/atp/module.js";
+export { ATP_DEFAULTS } from "./compress/atp/config.js";
+export type { AtpConfig } from "./compress/atp/config.js";
+export { fastVHooks } from "./compress/baselines/fastv.js";
+export { pdropHooks } from "./compress/baselines/pdrop.js";
+export { avgPoolHooks } from "./compress/baselines/pool.js";
+
+// ---- training and evaluation
+export { runRecipe, RECIPES } from "./train/run.js";
+export { loadVlmDir, saveVlmDir } from "./train/model-dir.js";
+export { evaluateVqa } from "./eval/vqa.js";
+export { runEvalReport } from "./eval/report.js";
+export { askImage } from "./eval/ask.js";
