@@ -11,7 +11,7 @@ import { add, swiglu } from "../tensor/ops/elementwise.js";
 import { attention } from "../tensor/ops/attention.js";
 import { gatherRows } from "../tensor/ops/gather.js";
 import { rope } from "../tensor/ops/rope.js";
-import { reshape } from "../tensor/ops/shape.js";
+import { concat, reshape } from "../tensor/ops/shape.js";
 import { Rng } from "../tensor/random.js";
 import { OpError } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -33,9 +33,34 @@ function visionCounts(L: TokenLayout): Int32Array {
   return v;
 }
 
+/**
+ * Keys and values placed before the chunk in every layer, with gradients (training on compressed
+ * context, e.g. VoCo video: the text attends to per-frame VoCo K/V computed with grad). Per layer
+ * (B, Np, NKV, HS), left-padded: row b's entries are the last len[b]. Queries whose range starts at 0
+ * see the row's prefix; others see only chunk keys.
+ */
+export interface PrefixKV {
+  k: Tensor[];
+  v: Tensor[];
+  len: Int32Array;
+}
+
 export interface DecoderOptions {
   cache?: KVCache;
   hooks?: DecoderHooks;
+  prefix?: PrefixKV;
+  /** Receives every layer's post-RoPE keys and values (B, T, NKV, HS) of the chunk, with their graph. */
+  captureKV?: (layer: number, k: Tensor, v: Tensor) => void;
+}
+
+/** What one layer's attention needs besides its input. */
+interface LayerContext {
+  layer: number;
+  kv?: LayerKV;
+  bias: Tensor | null;
+  wantProbs: boolean;
+  prefix?: { k: Tensor; v: Tensor; len: Int32Array };
+  captureKV?: (layer: number, k: Tensor, v: Tensor) => void;
 }
 
 export interface DecoderOutput {
@@ -56,6 +81,17 @@ function cachedRanges(L: TokenLayout, before: Int32Array): { keyLo: Int32Array; 
     const i = b * L.T + t;
     keyLo[i] = L.keyLo[i] === 0 ? 0 : before[b] + L.keyLo[i];
     keyHi[i] = before[b] + L.keyHi[i];
+  }
+  return { keyLo, keyHi };
+}
+
+/** Ranges over [prefix (Np, left-padded) | chunk]: a query starting at 0 also sees its row's prefix. */
+function prefixRanges(L: TokenLayout, len: Int32Array, Np: number): { keyLo: Int32Array; keyHi: Int32Array } {
+  const keyLo = new Int32Array(L.B * L.T), keyHi = new Int32Array(L.B * L.T);
+  for (let b = 0; b < L.B; b++) for (let t = 0; t < L.length[b]; t++) {
+    const i = b * L.T + t;
+    keyLo[i] = L.keyLo[i] === 0 ? Np - len[b] : Np + L.keyLo[i];
+    keyHi[i] = Np + L.keyHi[i];
   }
   return { keyLo, keyHi };
 }
@@ -85,16 +121,21 @@ export class LlamaAttention extends Module {
   }
 
   // x: (B, T, C) -> out (B, T, C), probs (B, NH, T, Tk) when asked
-  forward(x: Tensor, L: TokenLayout, kv: LayerKV | undefined, bias: Tensor | null, wantProbs: boolean):
-    { out: Tensor; probs: Tensor | null; attnPairs: Float64Array } {
+  forward(x: Tensor, L: TokenLayout, ctx: LayerContext): { out: Tensor; probs: Tensor | null; attnPairs: Float64Array } {
+    const { kv, bias, wantProbs, prefix } = ctx;
     const { B, T } = L;
     const theta = this.cfg.rope_theta;
     const q = rope(reshape(this.q_proj.forward(x), [B, T, this.NH, this.HS]), L.pos, theta); // (B, T, NH, HS)
     const k = rope(reshape(this.k_proj.forward(x), [B, T, this.NKV, this.HS]), L.pos, theta); // (B, T, NKV, HS)
     const v = reshape(this.v_proj.forward(x), [B, T, this.NKV, this.HS]); // (B, T, NKV, HS)
+    ctx.captureKV?.(ctx.layer, k, v);
     let res;
     let ranges = { keyLo: L.keyLo, keyHi: L.keyHi };
-    if (kv === undefined) {
+    if (prefix !== undefined) {
+      if (kv !== undefined || bias !== null) throw new OpError("LlamaAttention", "a prefix cannot be combined with a KV cache or a key bias");
+      ranges = prefixRanges(L, prefix.len, prefix.k.shape[1]);
+      res = attention(q, concat([prefix.k, k], 1), concat([prefix.v, v], 1), { ...ranges, returnProbs: wantProbs }); // keys (B, Np+T, NKV, HS)
+    } else if (kv === undefined) {
       res = attention(q, k, v, { keyLo: L.keyLo, keyHi: L.keyHi, bias: bias ?? undefined, returnProbs: wantProbs });
     } else {
       if (bias !== null) throw new OpError("LlamaAttention", "a key bias cannot be combined with a KV cache");
@@ -135,9 +176,8 @@ export class LlamaDecoderLayer extends Module {
     this.post_attention_layernorm = new RMSNorm(cfg.hidden_size, cfg.rms_norm_eps);
   }
 
-  forward(x: Tensor, L: TokenLayout, kv: LayerKV | undefined, bias: Tensor | null, wantProbs: boolean):
-    { h: Tensor; probs: Tensor | null; attnPairs: Float64Array } {
-    const a = this.self_attn.forward(this.input_layernorm.forward(x), L, kv, bias, wantProbs);
+  forward(x: Tensor, L: TokenLayout, ctx: LayerContext): { h: Tensor; probs: Tensor | null; attnPairs: Float64Array } {
+    const a = this.self_attn.forward(this.input_layernorm.forward(x), L, ctx);
     const h = add(x, a.out);
     return { h: add(h, this.mlp.forward(this.post_attention_layernorm.forward(h))), probs: a.probs, attnPairs: a.attnPairs };
   }
@@ -155,7 +195,7 @@ export class LlamaModel extends Module {
 
   /** Runs the decoder stack on embeddings h (B, T, C) laid out by L. */
   forwardEmbeds(h: Tensor, L: TokenLayout, opts: DecoderOptions = {}): DecoderOutput {
-    const { cache, hooks } = opts;
+    const { cache, hooks, prefix, captureKV } = opts;
     if (cache !== undefined && isGradEnabled() && h.requiresGrad) {
       throw new OpError("LlamaModel", "the KV cache is for inference: run under noGrad()");
     }
@@ -165,7 +205,8 @@ export class LlamaModel extends Module {
     this.layers.forEach((layer, l) => {
       const wantProbs = hooks?.wantsProbs?.(l) ?? false;
       const bias = hooks?.keyBias?.(l, L) ?? null;
-      const r = layer.forward(h, L, cache?.layers[l], bias, wantProbs);
+      const pre = prefix === undefined ? undefined : { k: prefix.k[l], v: prefix.v[l], len: prefix.len };
+      const r = layer.forward(h, L, { layer: l, kv: cache?.layers[l], bias, wantProbs, prefix: pre, captureKV });
       stats.push({ tokens: L.length.slice(), vision: visionCounts(L), attnPairs: r.attnPairs });
       h = r.h;
       const keep = hooks?.afterLayer?.(l, h, L, r.probs) ?? null;

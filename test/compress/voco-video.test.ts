@@ -3,6 +3,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { compressImage } from "../../src/compress/voco/cache.js";
 import { compressVideo, placeCache } from "../../src/compress/voco/video.js";
+import { videoForward } from "../../src/compress/voco/video-train.js";
+import { feedText } from "../../src/compress/voco/two-stage.js";
+import { crossEntropy } from "../../src/tensor/index.js";
 import { availableKernelSets, useKernels } from "../../src/kernels/index.js";
 import { prefill } from "../../src/model/generate.js";
 import { KVCache } from "../../src/model/kv-cache.js";
@@ -65,5 +68,26 @@ describe.each(availableKernelSets())("VoCo video (%s kernels)", (set) => {
     const back = placeCache(placeCache(c, 40, cfg.text.rope_theta), c.positions[0], cfg.text.rope_theta);
     back.k.forEach((k, l) => expectAllclose(k, c.k[l], { rtol: 1e-5, atol: 1e-6 }, "round trip"));
     expect(back.nextPos).toBe(c.nextPos);
+  });
+
+  it("the differentiable video forward equals two-stage inference, with gradients into both stages", () => {
+    const m = new LlavaForCausalLM(cfg, 4);
+    const ids = { bos: BOS, image: IMG, voco: VOCO };
+    const clips = [
+      { frames, text: [5, 6, 7, 8], labels: [-100, -100, 7, 8] },
+      { frames: frames.slice(0, 2), text: [9, 10, 11], labels: [-100, 10, 11] },
+    ];
+    const out = videoForward(m, clips, 2, ids);
+    const V = cfg.text.vocab_size, T = out.logits.shape[1];
+    clips.forEach((clip, b) => {
+      const cache = compressVideo(m, clip.frames, 2, ids);
+      const ref = feedText(m, cache.toKVCache(cfg.text, clip.text.length), clip.text);
+      expectAllclose(out.logits.data.subarray(b * T * V, (b * T + clip.text.length) * V), ref.data, TOL, `clip ${b}`);
+    });
+    expect(Array.from(out.targets.subarray(0, 4))).toEqual([-100, 7, 8, -100]);
+    crossEntropy(out.logits, out.targets).backward();
+    const voco = m.model.embed_tokens.weight.grad!.data.subarray(VOCO * 16, VOCO * 16 + 16);
+    expect(voco.some((g) => g !== 0)).toBe(true); // stage 1 receives gradient through the VoCo K/V
+    expect(m.model.mm_projector.fc1.weight.grad).not.toBeNull();
   });
 });
