@@ -24,8 +24,9 @@ export function registerEvalCommands(program: Command): void {
     .option("--seed <s>", "dataset seed: evaluate fresh examples generated from this seed", "0")
     .option("--json", "print the results JSON on stdout")
     .option("--out <file>", "also write the results JSON to this file")
+    .option("--kind <kind>", "image or video (default: what the model was trained on)")
     .option("--voco-mask <on|off>", "override the VoCo mask of a model with <voco> tokens (off on a VoCo model: its upper bound; on for an upper-bound model: its lower bound)")
-    .action((opts: { model: string; split: string; n: string; seed: string; json?: boolean; out?: string; vocoMask?: string }) => {
+    .action((opts: { model: string; split: string; n: string; seed: string; json?: boolean; out?: string; vocoMask?: string; kind?: string }) => {
       if (!isSplit(opts.split)) throw new UsageError(`--split: "${opts.split}" is not one of ${SPLITS.join(", ")}`);
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got "${opts.seed}"`);
@@ -36,9 +37,12 @@ export function registerEvalCommands(program: Command): void {
         if (method.vocoTokens === 0) throw new UsageError(`--voco-mask: ${opts.model} has no <voco> tokens`);
         method.vocoMask = opts.vocoMask === "on";
       }
-      console.error(`${describeKernels()}; method: ${describeMethod(method)}`);
+      const kind = opts.kind ?? (method.video ? "video" : "image");
+      if (kind !== "image" && kind !== "video") throw new UsageError(`--kind must be image or video, got "${opts.kind}"`);
+      const videoVoco = kind === "video" && method.vocoMask ? method.vocoTokens : 0;
+      console.error(`${describeKernels()}; method: ${describeMethod(method)}${kind === "video" ? " (video)" : ""}`);
       const r = runEvalReport(model, vocab, {
-        split: opts.split as Split, examples: parsePositiveInt("--n", opts.n), seed, hooks: hooksFor(method, model, opts.model), vocoTokens: method.vocoTokens,
+        split: opts.split as Split, examples: parsePositiveInt("--n", opts.n), seed, hooks: kind === "video" ? undefined : hooksFor(method, model, opts.model), vocoTokens: kind === "video" ? 0 : method.vocoTokens, kind, videoVocoTokens: videoVoco,
         onProgress: (d, t) => process.stderr.write(`\reval ${d}/${t} questions`),
       });
       process.stderr.write("\n");

@@ -1,7 +1,7 @@
 // `vlmc eval`: accuracy overall and per question type with the blind baseline beside it, plus the
 // cost of answering: FLOPs per question, prefill and decode time, KV-cache bytes. Writes the
 // results JSON later benchmarks aggregate.
-import type { Split } from "../data/splits.js";
+import type { ExampleKind, Split } from "../data/splits.js";
 import type { Vocab } from "../data/vocab.js";
 import { makeExample } from "../data/stream.js";
 import { decoderFlops, visionFlops } from "../model/flops.js";
@@ -15,6 +15,7 @@ import { keptFraction, keptPerLayer } from "./kept.js";
 
 export interface EvalReport {
   split: string;
+  kind: string;
   seed: number;
   n: number;
   examples: number;
@@ -34,6 +35,9 @@ export interface EvalReport {
 
 export interface ReportOptions {
   split: Split;
+  kind?: ExampleKind;
+  /** Video with VoCo: tokens per frame (each clip compressed once, questions answered from the cache). */
+  videoVocoTokens?: number;
   examples: number;
   seed?: number;
   hooks?: VlmHooks;
@@ -70,16 +74,18 @@ export function timeAnswering(model: LlavaForCausalLM, vocab: Vocab, split: Spli
 
 export function runEvalReport(model: LlavaForCausalLM, vocab: Vocab, o: ReportOptions): EvalReport {
   const seed = o.seed ?? 0;
-  const r = evaluateVqa(model, vocab, { split: o.split, n: o.examples, seed, hooks: o.hooks, vocoTokens: o.vocoTokens, onProgress: o.onProgress });
-  const blind = blindBaseline(r.results, "image", o.priorExamples ?? 2000, seed);
+  const kind = o.kind ?? "image";
+  const r = evaluateVqa(model, vocab, { split: o.split, n: o.examples, seed, hooks: o.hooks, vocoTokens: o.vocoTokens, onProgress: o.onProgress, kind, videoVocoTokens: o.videoVocoTokens });
+  const blind = blindBaseline(r.results, kind, o.priorExamples ?? (kind === "video" ? 500 : 2000), seed);
   // decoder FLOPs over all evaluated questions (each forward scored a batch), plus one ViT pass per question
   let decoder = 0;
   for (const s of r.stats) decoder += decoderFlops(model.cfg, s, 0);
-  const perQ = decoder / Math.max(1, r.n) + 2 * model.cfg.hidden_size * model.cfg.vocab_size
+  const perQ = kind === "video" ? NaN : decoder / Math.max(1, r.n) + 2 * model.cfg.hidden_size * model.cfg.vocab_size
     + visionFlops(model.vcfg.vision, model.cfg.hidden_size, model.vcfg.mm_vision_select_layer);
-  const timing = timeAnswering(model, vocab, o.split, seed, o.vocoTokens, o.hooks);
+  // cost is measured on single-image prompts; for clips it is not measured here (bench voco covers video)
+  const timing = kind === "video" ? { prefill_ms: NaN, decode_ms_per_token: NaN, kv_cache_bytes: NaN } : timeAnswering(model, vocab, o.split, seed, o.vocoTokens, o.hooks);
   return {
-    split: o.split, seed, n: r.n, examples: o.examples, accuracy: r.accuracy, per_type: r.per_type,
+    split: o.split, kind, seed, n: r.n, examples: o.examples, accuracy: r.accuracy, per_type: r.per_type,
     blind_accuracy: blind.accuracy, blind_per_type: blind.per_type, flops_per_question: perQ,
     vision_tokens_per_question: (model.vcfg.vision.image_size / model.vcfg.vision.patch_size) ** 2,
     ...timing, kept_fraction: keptFraction(r.stats), kept_per_layer: keptPerLayer(r.stats),
@@ -90,11 +96,12 @@ export function formatEvalReport(r: EvalReport): string {
   const types = Object.keys(r.per_type);
   const w = Math.max(8, ...types.map((t) => t.length));
   const lines = [
-    `split ${r.split} (seed ${r.seed}): ${r.n} questions on ${r.examples} images`,
+    `split ${r.split} (seed ${r.seed}): ${r.n} questions on ${r.examples} ${r.kind === "video" ? "clips" : "images"}`,
     `${"type".padEnd(w)}  accuracy  blind`,
     ...types.map((t) => `${t.padEnd(w)}  ${(100 * r.per_type[t]).toFixed(1).padStart(7)}%  ${(100 * (r.blind_per_type[t] ?? 0)).toFixed(1).padStart(5)}%`),
     `${"overall".padEnd(w)}  ${(100 * r.accuracy).toFixed(1).padStart(7)}%  ${(100 * r.blind_accuracy).toFixed(1).padStart(5)}%`,
     "",
+    ...(r.kind === "video" ? ["(cost figures are not measured for clips here: see vlmc bench voco)"] : []),
     `vision tokens alive per layer: ${r.kept_per_layer.map((x) => x.toFixed(1)).join(", ")} (${(100 * r.kept_fraction).toFixed(1)}% on average)`,
     `per question: ${(r.flops_per_question / 1e9).toFixed(3)} GFLOPs, prefill ${r.prefill_ms.toFixed(1)} ms, decode ${r.decode_ms_per_token.toFixed(2)} ms/token, KV cache ${(r.kv_cache_bytes / 1024).toFixed(0)} KiB`,
   ];

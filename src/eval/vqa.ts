@@ -9,7 +9,9 @@ import type { Vocab } from "../data/vocab.js";
 import type { QA } from "../data/shapes/templates.js";
 import type { LlavaForCausalLM, VlmHooks } from "../model/vlm.js";
 import { noGrad } from "../tensor/autograd.js";
-import { toVlmExample } from "../train/format.js";
+import { encodeConversation, toVlmExample } from "../train/format.js";
+import { compressVideo } from "../compress/voco/video.js";
+import { feedText } from "../compress/voco/two-stage.js";
 import type { LayerStats } from "../model/llama.js";
 
 export interface EvalOptions {
@@ -25,6 +27,9 @@ export interface EvalOptions {
   hooks?: VlmHooks;
   /** <voco> tokens after the image (VoCo models). */
   vocoTokens?: number;
+  /** Video with VoCo: compress every frame into this many VoCo tokens, once per clip, and answer each
+   * question against the concatenated frame caches (two-stage inference). */
+  videoVocoTokens?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -52,9 +57,10 @@ function questionsOf(examples: readonly Example[]): [Example, QA][] {
 }
 
 export function evaluateVqa(model: LlavaForCausalLM, vocab: Vocab, opts: EvalOptions): EvalResult {
-  const kind = opts.kind ?? "image", bs = opts.batchSize ?? 16;
+  const kind = opts.kind ?? "image", bs = opts.batchSize ?? (kind === "video" ? 4 : 16); // a clip is up to 16 images
   const size = model.vcfg.vision.image_size;
   const examples = Array.from({ length: opts.n }, (_, i) => makeExample(kind, (opts.start ?? 0) + i, { split: opts.split, seed: opts.seed ?? 0, size }));
+  if (kind === "video" && (opts.videoVocoTokens ?? 0) > 0) return evaluateVideoVoco(model, vocab, examples, opts.videoVocoTokens!, opts);
   const qs = questionsOf(examples);
   const results: QuestionResult[] = [];
   const stats: LayerStats[][] = [];
@@ -80,6 +86,36 @@ export function evaluateVqa(model: LlavaForCausalLM, vocab: Vocab, opts: EvalOpt
     opts.onProgress?.(Math.min(i + bs, qs.length), qs.length);
   }
   return { ...summarize(results), results, stats };
+}
+
+function argmaxToken(logits: Float32Array, vocab: Vocab): string {
+  let best = 0;
+  for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
+  return vocab.tokens[best];
+}
+
+/** VoCo video: each clip compressed once (frame by frame), every question answered from that cache. */
+function evaluateVideoVoco(model: LlavaForCausalLM, vocab: Vocab, examples: readonly Example[], N: number, opts: EvalOptions): EvalResult {
+  const results: QuestionResult[] = [];
+  const ids = { bos: vocab.special("<s>"), image: vocab.special("<image>"), voco: vocab.special("<voco>") };
+  const V = model.cfg.vocab_size;
+  let done = 0;
+  const total = examples.reduce((s, e) => s + e.qa.length, 0);
+  noGrad(() => {
+    for (const ex of examples) {
+      const frames = toVlmExample({ ...ex, conversations: [] }, vocab, { mean: model.vcfg.image_mean, std: model.vcfg.image_std }).images;
+      const cache = compressVideo(model, frames, N, ids);
+      for (const qa of ex.qa) {
+        const { ids: prompt } = encodeConversation([{ from: "human", value: qa.question }], vocab, 0);
+        const text = prompt.slice(1); // no BOS: the text follows the frames' VoCo tokens
+        const logits = feedText(model, cache.toKVCache(model.cfg, text.length), text);
+        const predicted = argmaxToken(logits.data.subarray((text.length - 1) * V, text.length * V), vocab);
+        results.push({ type: qa.type, template: qa.template, question: qa.question, answer: qa.answer, predicted, correct: predicted === vocab.tokens[vocab.id(qa.answer)] });
+        opts.onProgress?.(++done, total);
+      }
+    }
+  });
+  return { ...summarize(results), results, stats: [] };
 }
 
 export function summarize(results: readonly { type: string; correct: boolean }[]): { accuracy: number; per_type: Record<string, number>; n: number } {

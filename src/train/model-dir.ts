@@ -108,10 +108,12 @@ export interface MethodSetup {
   poolTokens: number;
   /** ATP configuration when the folder holds ATP modules (atp.safetensors). */
   atp: AtpConfig | null;
+  /** Trained on video clips. */
+  video: boolean;
 }
 
 export function methodOf(info: VlmcInfo): MethodSetup {
   const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
   const atp = typeof info.atp === "object" && info.atp !== null ? { ...ATP_DEFAULTS, ...(info.atp as Partial<AtpConfig>) } : null;
-  return { vocoTokens: n(info.voco_tokens), vocoMask: info.voco_mask === true, poolTokens: n(info.pool_tokens), atp };
+  return { vocoTokens: n(info.voco_tokens), vocoMask: info.voco_mask === true, poolTokens: n(info.pool_tokens), atp, video: info.video === true };
 }

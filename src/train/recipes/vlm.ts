@@ -16,6 +16,8 @@ import { evaluateVqa } from "../../eval/vqa.js";
 import { TEMPLATE_WORDS, toVlmExample } from "../format.js";
 import { loadVisionDir, loadVlmDir, saveVlmDir } from "../model-dir.js";
 import { vocoMaskHooks } from "../../compress/voco/mask.js";
+import { videoForward } from "../../compress/voco/video-train.js";
+import type { Tensor } from "../../tensor/tensor.js";
 import { ATP_DEFAULTS, type AtpConfig } from "../../compress/atp/config.js";
 import { AtpHooks } from "../../compress/atp/hooks.js";
 import type { AtpModules } from "../../compress/atp/module.js";
@@ -36,6 +38,9 @@ export const VLM_DEFAULTS = {
   train_examples: 0,
   /** Fraction of training examples that are scene descriptions ("what objects are there?") instead of QA. */
   caption_fraction: 0,
+  /** Train (and evaluate) on ShapesVideoQA clips: with voco_mask, frames are compressed one by one
+   * and the text attends to the concatenated frame caches; without, every frame's tokens are in context. */
+  video: false,
   /** <voco> tokens inserted after the image; with voco_mask false this trains VoCo's upper-bound model. */
   voco_tokens: 0, voco_mask: false,
   /** Weight of the paper's KL(teacher || student) term on answer tokens (0 = off, as the official code). */
@@ -122,43 +127,71 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     teacher.setTrainable(false);
   }
   const trainHooks = soft ?? hooks;
+  if (cfg.video && (atp !== null || cfg.pool_tokens > 0 || cfg.distill > 0)) throw new Error("video training supports the plain and VoCo recipes only");
+  const vocoIds = { bos: vocab.special("<s>"), image: vocab.special("<image>"), voco: vocab.special("<voco>") };
   return {
     model: atp === null ? model : new VlmWithAtp(model, atp),
     micro(index: number): MicroResult {
-      const exs = Array.from({ length: cfg.batch_size }, (_, i) => {
-        const k = cfg.train_examples > 0 ? (index * cfg.batch_size + i) % cfg.train_examples : index * cfg.batch_size + i;
-        const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty });
-        // a deterministic share of the examples become captions (the hash keeps it a pure function of k)
-        const caption = cfg.caption_fraction > 0 && ((Math.imul(k + 1, 2654435761) >>> 0) / 4294967296) < cfg.caption_fraction;
-        const conv = caption ? [{ from: "human" as const, value: `<image>\n${CAPTION_QUESTION}` }, { from: "gpt" as const, value: captionOf(ex.scene as Scene) }] : ex.conversations;
-        return toVlmExample({ ...ex, conversations: conv }, vocab, fmt);
-      });
-      const batch = model.buildBatch(exs, trainHooks);
-      const out = model.forwardBatch(batch, { hooks: trainHooks });
-      const targets = batch.targets;
-      const rows = new Uint8Array(targets.length);
-      let n = 0;
-      targets.forEach((t, i) => { if (t !== IGNORE_INDEX) { rows[i] = 1; n++; } });
-      let loss = crossEntropy(out.logits, targets);
-      if (teacher !== null) {
-        // the teacher sees the same sequence without the VoCo mask, i.e. every vision token
-        const tLogits = noGrad(() => teacher!.forwardBatch(teacher!.buildBatch(exs)).logits);
-        loss = add(loss, scale(klDivergence(out.logits, tLogits, cfg.distill_tau, rows), cfg.distill));
-      }
-      const budget = soft?.budgetLoss() ?? null;
-      if (budget !== null) loss = add(loss, budget.loss);
-      return { loss, targets: n, tokens: batch.layout.length.reduce((a, b) => a + b, 0) };
+      if (cfg.video) return videoMicro(index);
+      return imageMicro(index);
     },
     evaluate(): Record<string, number> {
-      const r = evaluateVqa(model, vocab, { split: "val", n: cfg.eval_examples, seed: cfg.data_seed, vocoTokens: cfg.voco_tokens, hooks: hard ?? hooks });
+      const r = evaluateVqa(model, vocab, { split: "val", n: cfg.eval_examples, seed: cfg.data_seed, vocoTokens: cfg.video ? 0 : cfg.voco_tokens, hooks: cfg.video ? undefined : hard ?? hooks,
+        kind: cfg.video ? "video" : "image", videoVocoTokens: cfg.video && cfg.voco_mask ? cfg.voco_tokens : 0 });
       const extra: Record<string, number> = {};
       if (hard !== null) extra.val_kept_fraction = keptFraction(r.stats);
       return { val_accuracy: r.accuracy, ...extra, ...Object.fromEntries(Object.entries(r.per_type).map(([k, v]) => [`val_${k}`, v])) };
     },
     saveModel(dir: string): void {
       saveVlmDir(dir, model, vocab, { recipe, preset: cfg.preset, voco_tokens: cfg.voco_tokens, voco_mask: cfg.voco_mask, distill: cfg.distill,
-        pool_tokens: cfg.pool_tokens, ...(atpCfg === null ? {} : { atp: atpCfg }) });
+        pool_tokens: cfg.pool_tokens, video: cfg.video, ...(atpCfg === null ? {} : { atp: atpCfg }) });
       if (atp !== null) saveAtpModules(dir, atp);
     },
   };
+
+  function videoMicro(index: number): MicroResult {
+    const clips = Array.from({ length: cfg.batch_size }, (_, i) => {
+      const ex = makeExample("video", index * cfg.batch_size + i, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty });
+      return toVlmExample(ex, vocab, { ...fmt, vocoTokens: cfg.voco_mask ? 0 : cfg.voco_tokens });
+    });
+    let logits: Tensor, targets: Int32Array, tokens = 0;
+    if (cfg.voco_mask) {
+      const out = videoForward(model, clips.map((c) => ({ frames: c.images, text: c.ids.slice(1 + c.images.length), labels: c.labels!.slice(1 + c.images.length) })), cfg.voco_tokens, vocoIds);
+      logits = out.logits; targets = out.targets;
+      for (const c of clips) tokens += c.images.length * (2 + cfg.voco_tokens + (model.vcfg.vision.image_size / model.vcfg.vision.patch_size) ** 2) + c.ids.length;
+    } else {
+      const batch = model.buildBatch(clips);
+      logits = model.forwardBatch(batch).logits; targets = batch.targets;
+      tokens = batch.layout.length.reduce((a, b) => a + b, 0);
+    }
+    let n = 0;
+    for (const t of targets) if (t !== IGNORE_INDEX) n++;
+    return { loss: crossEntropy(logits, targets), targets: n, tokens };
+  }
+
+  function imageMicro(index: number): MicroResult {
+    const exs = Array.from({ length: cfg.batch_size }, (_, i) => {
+      const k = cfg.train_examples > 0 ? (index * cfg.batch_size + i) % cfg.train_examples : index * cfg.batch_size + i;
+      const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty });
+      // a deterministic share of the examples become captions (the hash keeps it a pure function of k)
+      const caption = cfg.caption_fraction > 0 && ((Math.imul(k + 1, 2654435761) >>> 0) / 4294967296) < cfg.caption_fraction;
+      const conv = caption ? [{ from: "human" as const, value: `<image>\n${CAPTION_QUESTION}` }, { from: "gpt" as const, value: captionOf(ex.scene as Scene) }] : ex.conversations;
+      return toVlmExample({ ...ex, conversations: conv }, vocab, fmt);
+    });
+    const batch = model.buildBatch(exs, trainHooks);
+    const out = model.forwardBatch(batch, { hooks: trainHooks });
+    const targets = batch.targets;
+    const rows = new Uint8Array(targets.length);
+    let n = 0;
+    targets.forEach((t, i) => { if (t !== IGNORE_INDEX) { rows[i] = 1; n++; } });
+    let loss = crossEntropy(out.logits, targets);
+    if (teacher !== null) {
+      // the teacher sees the same sequence without the VoCo mask, i.e. every vision token
+      const tLogits = noGrad(() => teacher!.forwardBatch(teacher!.buildBatch(exs)).logits);
+      loss = add(loss, scale(klDivergence(out.logits, tLogits, cfg.distill_tau, rows), cfg.distill));
+    }
+    const budget = soft?.budgetLoss() ?? null;
+    if (budget !== null) loss = add(loss, budget.loss);
+    return { loss, targets: n, tokens: batch.layout.length.reduce((a, b) => a + b, 0) };
+  }
 }
