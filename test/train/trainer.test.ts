@@ -60,6 +60,16 @@ describe("trainer", () => {
     await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "1" }, ...quiet })).rejects.toThrow(/below the last decoder layer/);
   });
 
+  it("video: the voco recipe trains on clips frame by frame, and a full-token video model trains too", async () => {
+    const init = tmp();
+    await runRecipe({ recipe: "vlm", out: init, overrides: { preset: "tiny", steps: 1, batch_size: 1, eval_every: 0 }, ...quiet });
+    const v = await runRecipe({ recipe: "voco", out: tmp(), overrides: { preset: "tiny", steps: 2, batch_size: 1, eval_every: 2, eval_examples: 1, init, voco_tokens: 2, video: true }, ...quiet });
+    expect(v.result.losses.every(Number.isFinite)).toBe(true);
+    expect(Object.keys(v.result.lastEval ?? {}).some((k) => k.startsWith("val_video-"))).toBe(true);
+    const full = await runRecipe({ recipe: "vlm", out: tmp(), overrides: { preset: "tiny", steps: 1, batch_size: 1, eval_every: 0, init, video: true }, ...quiet });
+    expect(full.result.losses.every(Number.isFinite)).toBe(true);
+  });
+
   it("refuses unknown config fields, wrong types and missing folders, naming them", async () => {
     const dir = tmp();
     const file = join(dir, "cfg.json");
