@@ -21,7 +21,15 @@ export interface VocoAccuracy {
   avgpool: Record<string, number>;
 }
 
+export interface VideoPart {
+  /** Video accuracy: full tokens (every frame's vision tokens in context) and N VoCo tokens per frame. */
+  accuracy: Record<string, number>;
+  /** Frames that fit in a context of `context` tokens beside a 32-token question, per preset. */
+  frames_in_context: Record<string, { context: number; full_tokens: number; voco: Record<string, number> }>;
+}
+
 export interface VocoBenchResult {
+  video: VideoPart;
   accuracy: VocoAccuracy & Record<string, unknown>;
   retention: Record<string, number>;
   avgpool_retention: Record<string, number>;
@@ -75,12 +83,38 @@ export function vocoCosts(preset: PresetName, tokens: readonly number[], log: (l
   });
 }
 
+/** Video accuracy from models/video-full and models/video-voco-N (clips, test split). */
+export function videoAccuracy(modelsDir: string, n: number, log: (l: string) => void, seed = 0): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of existsSync(modelsDir) ? readdirSync(modelsDir).sort() : []) {
+    const m = /^video-(full|voco-(\d+))$/.exec(name);
+    if (!m) continue;
+    log(name);
+    const dir = join(modelsDir, name);
+    const { model, vocab, info } = loadVlmDir(dir);
+    const method = methodOf(info);
+    const r = evaluateVqa(model, vocab, { split: "test", n, seed, kind: "video", videoVocoTokens: method.vocoMask ? method.vocoTokens : 0 });
+    out[m[2] === undefined ? "full" : m[2]] = r.accuracy;
+  }
+  return out;
+}
+
+export function framesInContext(preset: PresetName, tokens: readonly number[], context = 2048, question = 32): { context: number; full_tokens: number; voco: Record<string, number> } {
+  const v = presetConfig(preset, 8, 4).vision, P = (v.image_size / v.patch_size) ** 2;
+  const room = context - question - 1; // BOS
+  return { context, full_tokens: Math.floor(room / P), voco: Object.fromEntries(tokens.map((N) => [String(N), Math.floor(room / N)])) };
+}
+
 export function runVocoBench(o: { models?: string; n: number; presets: PresetName[]; tokens: number[]; log: (l: string) => void }): VocoBenchResult {
   const { acc, questions } = o.models !== undefined ? vocoAccuracy(o.models, o.n, o.log) : { acc: { upper: null, lower: null, voco: {}, avgpool: {} }, questions: 0 };
   const ret = Object.fromEntries(Object.entries(acc.voco).map(([k, v]) => [k, retention(v, acc.upper, acc.lower)]));
   const poolRet = Object.fromEntries(Object.entries(acc.avgpool).map(([k, v]) => [k, retention(v, acc.upper, acc.lower)]));
   const costs = Object.fromEntries(o.presets.map((p) => [p, vocoCosts(p, o.tokens, o.log)]));
-  return { accuracy: { ...acc, ...acc.voco }, retention: ret, avgpool_retention: poolRet, cached_inference: costs, n_questions: questions };
+  const video: VideoPart = {
+    accuracy: o.models !== undefined ? videoAccuracy(o.models, Math.max(1, Math.round(o.n / 4)), o.log) : {},
+    frames_in_context: Object.fromEntries(o.presets.map((p) => [p, framesInContext(p, [2, 8])])),
+  };
+  return { accuracy: { ...acc, ...acc.voco }, retention: ret, avgpool_retention: poolRet, cached_inference: costs, n_questions: questions, video };
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`);
@@ -95,6 +129,13 @@ export function formatVocoTable(r: VocoBenchResult): string {
     for (const N of Ns) lines.push(`${N.padStart(6)}  ${pct(r.accuracy.voco[N]).padStart(8)}  ${pct(r.retention[N]).padStart(9)}  ${pct(r.accuracy.avgpool[N]).padStart(12)}  ${pct(r.avgpool_retention[N]).padStart(9)}`);
     lines.push("");
   }
+  if (Object.keys(r.video.accuracy).length > 0) {
+    lines.push(`video accuracy: ${Object.entries(r.video.accuracy).map(([k, v]) => `${k === "full" ? "full tokens" : `${k} VoCo/frame`} ${pct(v)}`).join(", ")}`, "");
+  }
+  for (const [preset, f] of Object.entries(r.video.frames_in_context)) {
+    lines.push(`${preset}: frames in a ${f.context}-token context: ${f.full_tokens} with full tokens, ${Object.entries(f.voco).map(([N, x]) => `${x} with ${N} VoCo/frame`).join(", ")}`);
+  }
+  lines.push("");
   for (const [preset, rows] of Object.entries(r.cached_inference)) {
     lines.push(`per question, ${preset} (${rows[0]?.vision_tokens} vision tokens, ${rows[0]?.question_tokens} question tokens): FLOPs / prefill ms / cache bytes`);
     lines.push("VoCo N  no cache                 full vision K/V cache       VoCo cache                fewer FLOPs  less time  smaller cache");
