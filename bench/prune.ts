@@ -2,7 +2,7 @@
 // kept fraction (so at matched FLOPs), and ATP's ablations, on one harness: accuracy per question
 // type, vision tokens alive per layer, LLM FLOPs spent on vision tokens, measured prefill time, the
 // spread of ATP's per-instance kept counts by question type, and an SVG plot of accuracy against FLOPs.
-// Models folder: upper/ (the full model all methods start from) and atp-*/ (trained ATP models).
+// Models folder: full/ (the full model, trained as long as the ATP models) and atp-*/ (ATP models).
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fastVHooks } from "../src/compress/baselines/fastv.js";
@@ -90,8 +90,8 @@ export interface PruneBenchOptions {
 }
 
 export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_questions: number } {
-  const upperDir = join(o.models, "upper");
-  if (!existsSync(upperDir)) throw new Error(`${o.models}: no upper/ model folder (the full model every method starts from)`);
+  const upperDir = join(o.models, "full");
+  if (!existsSync(upperDir)) throw new Error(`${o.models}: no full/ model folder (the full model every method is compared with)`);
   const upper: LoadedVlm = loadVlmDir(upperDir);
   const { model, vocab } = upper, nL = model.cfg.num_hidden_layers, seed = o.seed ?? 0;
   const evalWith = (hooks: VlmHooks | undefined, m = model, v = vocab) => evaluateVqa(m, v, { split: "test", n: o.n, seed, hooks, batchSize: BS });

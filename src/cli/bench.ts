@@ -61,7 +61,7 @@ export function registerBenchCommands(program: Command): void {
   bench
     .command("prune")
     .description("ATP against the full model, FastV and PyramidDrop at matched kept fraction, and ATP ablations")
-    .requiredOption("--models <dir>", "folder with upper/ (the full model) and atp-*/ models")
+    .requiredOption("--models <dir>", "folder with full/ (the full model) and atp-*/ models (vlmc train suite writes it)")
     .option("--n <n>", "test images (several questions each)", "100")
     .option("--targets <list>", "extra kept fractions for FastV and PyramidDrop", "0.25,0.15")
     .option("--plot <file>", "write an SVG plot of accuracy against FLOPs")

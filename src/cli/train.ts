@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { parseOverrides } from "../train/config.js";
 import { RECIPES, runRecipe, type RecipeName } from "../train/run.js";
+import { runSuite } from "../train/suite.js";
 import { UsageError, parsePositiveInt } from "./errors.js";
 
 export function registerTrainCommands(program: Command): void {
@@ -64,5 +65,18 @@ export function registerTrainCommands(program: Command): void {
       const { result } = await runRecipe({ recipe: r, out, configFile: opts.config, overrides, resume: opts.resume });
       console.error(`${result.interrupted ? "stopped" : "finished"} at step ${result.step}; model in ${out}`);
       if (result.lastEval) console.log(JSON.stringify({ step: result.step, eval: result.lastEval }));
+    });
+
+  program
+    .command("suite")
+    .description("train every model the voco and prune benchmarks read, from a base VLM (resumable: run again to continue)")
+    .requiredOption("--base <dir>", "the plain VLM folder every model starts from")
+    .requiredOption("--out <dir>", "suite folder (one sub-folder per model)")
+    .option("--preset <name>", "model size", "small")
+    .option("--steps <n>", "steps per model", "1000")
+    .option("--only <names>", "comma-separated subset of the jobs")
+    .action(async (opts: { base: string; out: string; preset: string; steps: string; only?: string }) => {
+      await runSuite({ out: opts.out, preset: opts.preset, base: opts.base, steps: parsePositiveInt("--steps", opts.steps),
+        only: opts.only?.split(",").map((x) => x.trim()), log: (l) => console.error(l) });
     });
 }

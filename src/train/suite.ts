@@ -1,0 +1,59 @@
+// The paper-style model suite for the benchmarks: every model `vlmc bench voco` and `vlmc bench prune`
+// read, trained one after another from the base VLM. Resumable: a finished job is skipped, an
+// interrupted one continues from its checkpoint. Reports progress and an ETA over the whole suite.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { runRecipe, type RecipeName } from "./run.js";
+import { STATE_FILE } from "./trainer.js";
+
+export interface SuiteJob {
+  name: string;
+  recipe: RecipeName;
+  overrides: Record<string, unknown>;
+}
+
+/** The jobs, all fine-tuned from `base` (the plain VLM folder) for `steps` steps each. */
+export function suiteJobs(preset: string, base: string, steps: number): SuiteJob[] {
+  const common = { preset, init: base, steps, eval_every: 0, save_every: 100 };
+  const jobs: SuiteJob[] = [
+    { name: "full", recipe: "vlm", overrides: { ...common } }, // the full model, trained as long as the others
+    { name: "upper", recipe: "vlm", overrides: { ...common, voco_tokens: 1 } }, // VoCo tokens inserted, no mask
+    ...[1, 2, 4, 8, 16, 32].map((N) => ({ name: `voco-${N}`, recipe: "voco" as const, overrides: { ...common, voco_tokens: N } })),
+    ...[1, 8].map((N) => ({ name: `pool-${N}`, recipe: "vlm" as const, overrides: { ...common, pool_tokens: N } })),
+    { name: "atp-25", recipe: "atp", overrides: { ...common, atp_target: 0.25 } },
+    { name: "atp-15", recipe: "atp", overrides: { ...common, atp_target: 0.15 } },
+    { name: "atp-25-nosap", recipe: "atp", overrides: { ...common, atp_target: 0.25, atp_sap: false } },
+    { name: "atp-25-nocross", recipe: "atp", overrides: { ...common, atp_target: 0.25, atp_cross: false } },
+    { name: "video-full", recipe: "vlm", overrides: { ...common, video: true, batch_size: 2 } },
+    ...[2, 8].map((N) => ({ name: `video-voco-${N}`, recipe: "voco" as const, overrides: { ...common, video: true, batch_size: 2, voco_tokens: N } })),
+  ];
+  return jobs;
+}
+
+function finishedSteps(dir: string): number {
+  const p = join(dir, STATE_FILE);
+  if (!existsSync(p)) return 0;
+  try {
+    return (JSON.parse(readFileSync(p, "utf8")) as { step: number }).step;
+  } catch {
+    return 0;
+  }
+}
+
+export async function runSuite(o: { out: string; preset: string; base: string; steps: number; only?: string[]; log: (l: string) => void }): Promise<void> {
+  const jobs = suiteJobs(o.preset, o.base, o.steps).filter((j) => o.only === undefined || o.only.includes(j.name));
+  const t0 = performance.now();
+  let doneJobs = 0;
+  for (const [i, job] of jobs.entries()) {
+    const dir = join(o.out, job.name);
+    const done = finishedSteps(dir);
+    if (done >= o.steps) { o.log(`[${i + 1}/${jobs.length}] ${job.name}: done, skipped`); continue; }
+    const elapsed = performance.now() - t0;
+    const eta = doneJobs > 0 ? ((elapsed / doneJobs) * (jobs.length - i)) / 60000 : NaN;
+    o.log(`[${i + 1}/${jobs.length}] ${job.name} (${job.recipe}${done > 0 ? `, resuming at step ${done}` : ""})${Number.isFinite(eta) ? `, suite ETA ${eta.toFixed(0)} min` : ""}`);
+    const r = await runRecipe({ recipe: job.recipe, out: dir, overrides: done > 0 ? {} : job.overrides, resume: done > 0 ? dir : undefined, log: o.log });
+    if (r.result.interrupted) { o.log("suite interrupted: run the same command again to continue"); return; }
+    doneJobs++;
+  }
+  o.log(`suite complete in ${((performance.now() - t0) / 60000).toFixed(1)} min: ${o.out}`);
+}
