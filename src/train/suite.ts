@@ -15,15 +15,16 @@ export interface SuiteJob {
 /** The jobs, all fine-tuned from `base` (the plain VLM folder) for `steps` steps each. */
 export function suiteJobs(preset: string, base: string, steps: number): SuiteJob[] {
   const common = { preset, init: base, steps, eval_every: 0, save_every: 100 };
+  const atp = { ...common, atp_layers: preset === "tiny" ? "0" : "0,2,4" }; // ATP modules must sit below the last layer
   const jobs: SuiteJob[] = [
     { name: "full", recipe: "vlm", overrides: { ...common } }, // the full model, trained as long as the others
     { name: "upper", recipe: "vlm", overrides: { ...common, voco_tokens: 1 } }, // VoCo tokens inserted, no mask
     ...[1, 2, 4, 8, 16, 32].map((N) => ({ name: `voco-${N}`, recipe: "voco" as const, overrides: { ...common, voco_tokens: N } })),
     ...[1, 8].map((N) => ({ name: `pool-${N}`, recipe: "vlm" as const, overrides: { ...common, pool_tokens: N } })),
-    { name: "atp-25", recipe: "atp", overrides: { ...common, atp_target: 0.25 } },
-    { name: "atp-15", recipe: "atp", overrides: { ...common, atp_target: 0.15 } },
-    { name: "atp-25-nosap", recipe: "atp", overrides: { ...common, atp_target: 0.25, atp_sap: false } },
-    { name: "atp-25-nocross", recipe: "atp", overrides: { ...common, atp_target: 0.25, atp_cross: false } },
+    { name: "atp-25", recipe: "atp", overrides: { ...atp, atp_target: 0.25 } },
+    { name: "atp-15", recipe: "atp", overrides: { ...atp, atp_target: 0.15 } },
+    { name: "atp-25-nosap", recipe: "atp", overrides: { ...atp, atp_target: 0.25, atp_sap: false } },
+    { name: "atp-25-nocross", recipe: "atp", overrides: { ...atp, atp_target: 0.25, atp_cross: false } },
     { name: "video-full", recipe: "vlm", overrides: { ...common, video: true, batch_size: 2 } },
     ...[2, 8].map((N) => ({ name: `video-voco-${N}`, recipe: "voco" as const, overrides: { ...common, video: true, batch_size: 2, voco_tokens: N } })),
   ];
