@@ -4,7 +4,9 @@ import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatDemo, runDemo } from "../eval/demo.js";
-import { readImage } from "../data/image-io.js";
+import { readImage, writePng } from "../data/image-io.js";
+import { showAtp } from "../eval/show-atp.js";
+import type { AtpHooks } from "../compress/atp/hooks.js";
 import { isSplit, SPLITS, type Split } from "../data/splits.js";
 import { makeExample } from "../data/stream.js";
 import { askImage } from "../eval/ask.js";
@@ -99,6 +101,29 @@ export function registerEvalCommands(program: Command): void {
       console.error(describeKernels());
       const rows = runDemo(models, parsePositiveInt("--scenes", opts.scenes), Number(opts.first));
       console.log(opts.json ? JSON.stringify(rows.map((r) => ({ ...r, answers: r.answers.map((a) => ({ model: a.model, correct: a.correct, ...a.result })) })), null, 2) : formatDemo(rows));
+    });
+  program
+    .command("show")
+    .description("visualise a method: `show atp` writes a PNG of the tokens ATP keeps at each pruning layer")
+    .argument("<what>", "atp")
+    .argument("<question>", "the question")
+    .requiredOption("--model <dir>", "an ATP model folder")
+    .option("--scene-seed <n>", "test scene index", "0")
+    .option("--image <file>", "an image file instead of a generated scene")
+    .option("--out <file>", "PNG to write", "atp.png")
+    .action((what: string, question: string, opts: { model: string; sceneSeed: string; image?: string; out: string }) => {
+      if (what !== "atp") throw new UsageError(`show: unknown "${what}" (expected atp)`);
+      const { model, vocab, info } = loadVlmDir(opts.model);
+      const method = methodOf(info);
+      if (method.atp === null) throw new UsageError(`${opts.model} has no ATP modules (train one with vlmc train atp)`);
+      const hooks = hooksFor(method, model, opts.model) as AtpHooks;
+      const S = model.vcfg.vision.image_size;
+      const img = opts.image !== undefined ? readImage(opts.image)
+        : { width: S, height: S, data: makeExample("image", Number(opts.sceneSeed), { split: "test", size: S }).frames[0] };
+      if (img.width !== S || img.height !== S) throw new UsageError(`${opts.image}: the image is ${img.width}x${img.height}, the model expects ${S}x${S}`);
+      const v = showAtp(model, vocab, hooks, img, question);
+      writePng(opts.out, v.image);
+      console.log(`${question} -> ${v.answer}; kept after each ATP layer: ${v.keptPerLayer.join(", ")} of ${(S / model.vcfg.vision.patch_size) ** 2}; wrote ${opts.out}`);
     });
 }
 

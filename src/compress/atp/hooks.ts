@@ -40,6 +40,8 @@ export class AtpHooks implements VlmHooks {
   readonly softFractions: Tensor[] = [];
   /** Vision tokens alive per row after each ATP layer (hard mode), for reports. */
   readonly kept: Int32Array[] = [];
+  /** Patch indices kept per row after each ATP layer (hard mode), for visualisation. */
+  readonly keptPatches: number[][][] = [];
 
   /** grid: patches per side of the image grid; numLayers: decoder layers (for the budget). */
   constructor(readonly modules: AtpModules, readonly cfg: AtpConfig, readonly mode: "soft" | "hard", readonly numLayers: number, readonly grid: number) {}
@@ -49,6 +51,7 @@ export class AtpHooks implements VlmHooks {
     this.#dcum = null;
     this.softFractions.length = 0;
     this.kept.length = 0;
+    this.keptPatches.length = 0;
     const L = batch.layout;
     // the prompt ends where the first answer token is predicted from (training), else at the row's end
     this.#promptEnd = Int32Array.from({ length: L.B }, (_, b) => {
@@ -93,6 +96,8 @@ export class AtpHooks implements VlmHooks {
     if (this.mode === "hard") {
       const keptSlots = rows.map((r, b) => r.slots.filter((_, i) => r.sr[i] > thetaR.data[b] || r.ss[i] > thetaS.data[b]));
       this.kept.push(Int32Array.from(keptSlots, (s) => s.length));
+      const batch = this.#batch!;
+      this.keptPatches.push(keptSlots.map((slots, b) => slots.map((t) => batch.patch[b * batch.layout.T + L.orig[b * L.T + t]])));
       return keepMask(L, keptSlots);
     }
     this.#softStep(l, L, rows, thetaR, thetaS);
