@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { formatDemo, runDemo } from "../eval/demo.js";
 import { readImage, writePng } from "../data/image-io.js";
 import { showAtp } from "../eval/show-atp.js";
+import { colourAttention } from "../eval/diagnose.js";
 import type { AtpHooks } from "../compress/atp/hooks.js";
 import { isSplit, SPLITS, type Split } from "../data/splits.js";
 import { makeExample } from "../data/stream.js";
@@ -124,6 +125,20 @@ export function registerEvalCommands(program: Command): void {
       const v = showAtp(model, vocab, hooks, img, question);
       writePng(opts.out, v.image);
       console.log(`${question} -> ${v.answer}; kept after each ATP layer: ${v.keptPerLayer.join(", ")} of ${(S / model.vcfg.vision.patch_size) ** 2}; wrote ${opts.out}`);
+    });
+  program
+    .command("diagnose")
+    .description("where a model looks: attention on the asked colour's patches for existence questions, per layer")
+    .requiredOption("--model <dir>", "model folder")
+    .option("--images <n>", "validation images", "20")
+    .option("--json", "print JSON")
+    .action((opts: { model: string; images: string; json?: boolean }) => {
+      const { model, vocab } = loadVlmDir(opts.model);
+      const r = colourAttention(model, vocab, parsePositiveInt("--images", opts.images));
+      if (opts.json) { console.log(JSON.stringify(r, null, 2)); return; }
+      console.log(`attention on the asked colour's patches relative to their share (1 = no preference), ${r.images} images, layers 0-${r.colourWord.length - 1}`);
+      console.log(`  colour word: ${r.colourWord.map((x) => x.toFixed(2)).join(" ")}`);
+      console.log(`  last token:  ${r.lastToken.map((x) => x.toFixed(2)).join(" ")}`);
     });
 }
 

@@ -24,3 +24,15 @@ describe("show atp", () => {
     expect(vocab.tokens).toContain(v.answer);
   });
 });
+
+describe("diagnose", () => {
+  it("reports per-layer attention preference for the asked colour", async () => {
+    const { colourAttention } = await import("../../src/eval/diagnose.js");
+    const vocab = buildVocab();
+    const cfg = presetConfig("tiny", vocab.size, vocab.special("<image>"), vocab.special("<voco>"));
+    const r = colourAttention(new LlavaForCausalLM(cfg, 1), vocab, 2);
+    expect(r.images).toBe(2);
+    expect(r.colourWord.length).toBe(cfg.text.num_hidden_layers);
+    expect([...r.colourWord, ...r.lastToken].every((x) => Number.isFinite(x) && x >= 0)).toBe(true);
+  });
+});
