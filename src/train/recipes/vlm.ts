@@ -5,6 +5,7 @@
 import { makeExample } from "../../data/stream.js";
 import { CAPTION_QUESTION, captionOf } from "../../data/shapes/caption.js";
 import type { Scene } from "../../data/shapes/scene.js";
+import { IMAGE_QUESTION_TYPES, type QuestionType } from "../../data/shapes/templates.js";
 import type { DifficultyName } from "../../data/splits.js";
 import { DIFFICULTIES } from "../../data/splits.js";
 import { Vocab } from "../../data/vocab.js";
@@ -38,6 +39,8 @@ export const VLM_DEFAULTS = {
   train_examples: 0,
   /** Fraction of training examples that are scene descriptions ("what objects are there?") instead of QA. */
   caption_fraction: 0,
+  /** Restrict training questions to these types (comma-separated, e.g. "existence,count"); "" = all. */
+  question_types: "",
   /** Train (and evaluate) on ShapesVideoQA clips: with voco_mask, frames are compressed one by one
    * and the text attends to the concatenated frame caches; without, every frame's tokens are in context. */
   video: false,
@@ -127,6 +130,10 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     teacher.setTrainable(false);
   }
   const trainHooks = soft ?? hooks;
+  const questionTypes = cfg.question_types === "" ? undefined : (cfg.question_types.split(",").map((t) => t.trim()) as QuestionType[]);
+  if (questionTypes?.some((t) => !(IMAGE_QUESTION_TYPES as readonly string[]).includes(t))) {
+    throw new Error(`question_types "${cfg.question_types}": each must be one of ${IMAGE_QUESTION_TYPES.join(", ")}`);
+  }
   if (cfg.video && (atp !== null || cfg.pool_tokens > 0 || cfg.distill > 0)) throw new Error("video training supports the plain and VoCo recipes only");
   const vocoIds = { bos: vocab.special("<s>"), image: vocab.special("<image>"), voco: vocab.special("<voco>") };
   return {
@@ -172,7 +179,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   function imageMicro(index: number): MicroResult {
     const exs = Array.from({ length: cfg.batch_size }, (_, i) => {
       const k = cfg.train_examples > 0 ? (index * cfg.batch_size + i) % cfg.train_examples : index * cfg.batch_size + i;
-      const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty });
+      const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty, types: questionTypes });
       // a deterministic share of the examples become captions (the hash keeps it a pure function of k)
       const caption = cfg.caption_fraction > 0 && ((Math.imul(k + 1, 2654435761) >>> 0) / 4294967296) < cfg.caption_fraction;
       const conv = caption ? [{ from: "human" as const, value: `<image>\n${CAPTION_QUESTION}` }, { from: "gpt" as const, value: captionOf(ex.scene as Scene) }] : ex.conversations;
