@@ -39,6 +39,8 @@ export const VLM_DEFAULTS = {
   train_examples: 0,
   /** Fraction of training examples that are scene descriptions ("what objects are there?") instead of QA. */
   caption_fraction: 0,
+  /** Captions also name one colour the scene lacks ("no red objects"). */
+  caption_absent: false,
   /** Restrict training questions to these types (comma-separated, e.g. "existence,count"); "" = all. */
   question_types: "",
   /** Train (and evaluate) on ShapesVideoQA clips: with voco_mask, frames are compressed one by one
@@ -182,7 +184,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
       const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty, types: questionTypes });
       // a deterministic share of the examples become captions (the hash keeps it a pure function of k)
       const caption = cfg.caption_fraction > 0 && ((Math.imul(k + 1, 2654435761) >>> 0) / 4294967296) < cfg.caption_fraction;
-      const conv = caption ? [{ from: "human" as const, value: `<image>\n${CAPTION_QUESTION}` }, { from: "gpt" as const, value: captionOf(ex.scene as Scene) }] : ex.conversations;
+      const conv = caption ? [{ from: "human" as const, value: `<image>\n${CAPTION_QUESTION}` }, { from: "gpt" as const, value: captionOf(ex.scene as Scene, cfg.caption_absent) }] : ex.conversations;
       return toVlmExample({ ...ex, conversations: conv }, vocab, fmt);
     });
     const batch = model.buildBatch(exs, trainHooks);
