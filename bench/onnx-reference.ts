@@ -19,6 +19,7 @@ import type { onnx as OnnxNs } from "onnx-proto";
 import type { LlamaAttention, LlamaForCausalLM } from "../src/model/llama.js";
 import { Rng } from "../src/tensor/random.js";
 import { Tensor } from "../src/tensor/tensor.js";
+import { timeItAsync, type Timing } from "./timing.js";
 
 export type Ort = typeof import("onnxruntime-node");
 type Onnx = typeof OnnxNs;
@@ -362,26 +363,6 @@ export function matmulFeeds(ort: Ort, M: number, K: number, N: number, form: Mat
   };
 }
 
-export interface Timing {
-  /** Median wall time of the timed runs, ms. */
-  medianMs: number;
-  runsMs: number[];
-}
-
-/** Bench convention: `warmup` untimed calls, then the median of `runs` timed ones. */
-export async function timeOrt(fn: () => Promise<unknown>, opts: { warmup?: number; runs?: number } = {}): Promise<Timing> {
-  const warmup = opts.warmup ?? 2, runs = opts.runs ?? 5;
-  for (let i = 0; i < warmup; i++) await fn();
-  const runsMs: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    runsMs.push(performance.now() - t0);
-  }
-  const s = [...runsMs].sort((x, y) => x - y), m = s.length >> 1;
-  return { medianMs: s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2, runsMs };
-}
-
 // ---------------------------------------------------------------------------------------------
 // One-call measurements for the bench: build, create a session, time, release.
 
@@ -399,7 +380,7 @@ export async function benchOrtPrefill(model: LlamaForCausalLM, ids: Int32Array, 
   if (ort === null) return { ok: false, reason: ortUnavailableReason() };
   const r = await OrtRunner.create(ort, buildLlamaOnnx(model, ids.length, opts.style), { threads: opts.threads });
   try {
-    const t = await timeOrt(() => r.logits(ids), opts);
+    const t = await timeItAsync(() => r.logits(ids), opts);
     return { ok: true, ...t, tokensPerS: (ids.length * 1000) / t.medianMs, threads: r.threads };
   } finally {
     await r.release();
@@ -415,7 +396,7 @@ export async function benchOrtMatmul(M: number, K: number, N: number, form: Matm
     const rng = new Rng(1);
     const fill = (n: number) => Float32Array.from({ length: n }, () => rng.uniform() - 0.5);
     const feeds = matmulFeeds(ort, M, K, N, form, fill(M * K), fill(K * N));
-    const t = await timeOrt(() => r.run(feeds), opts);
+    const t = await timeItAsync(() => r.run(feeds), opts);
     return { ok: true, ...t, gflops: (2 * M * K * N) / (t.medianMs * 1e6), threads: r.threads };
   } finally {
     await r.release();

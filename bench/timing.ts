@@ -13,6 +13,8 @@ export interface Timing {
   medianMs: number;
   minMs: number;
   runs: number;
+  /** Every timed run, ms, in order. */
+  runsMs: number[];
 }
 
 export function median(xs: readonly number[]): number {
@@ -32,10 +34,11 @@ export function timeIt(fn: () => void, opts: TimingOptions = {}): Timing {
     times.push(performance.now() - t0);
     if (opts.budgetMs !== undefined && times.length >= minRuns && performance.now() - start > opts.budgetMs) break;
   }
-  return { medianMs: median(times), minMs: Math.min(...times), runs: times.length };
+  return summarize(times);
 }
 
-export async function timeItAsync(fn: () => Promise<void>, opts: TimingOptions = {}): Promise<Timing> {
+/** timeIt for asynchronous work (onnxruntime sessions): each call is awaited before the next. */
+export async function timeItAsync(fn: () => Promise<unknown>, opts: TimingOptions = {}): Promise<Timing> {
   const warmup = opts.warmup ?? 2, runs = opts.runs ?? 7, minRuns = opts.minRuns ?? 3;
   for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
@@ -46,5 +49,9 @@ export async function timeItAsync(fn: () => Promise<void>, opts: TimingOptions =
     times.push(performance.now() - t0);
     if (opts.budgetMs !== undefined && times.length >= minRuns && performance.now() - start > opts.budgetMs) break;
   }
-  return { medianMs: median(times), minMs: Math.min(...times), runs: times.length };
+  return summarize(times);
+}
+
+function summarize(times: number[]): Timing {
+  return { medianMs: median(times), minMs: Math.min(...times), runs: times.length, runsMs: times };
 }

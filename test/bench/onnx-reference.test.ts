@@ -1,8 +1,9 @@
 // The onnxruntime reference graphs of bench/onnx-reference.ts against our engine (LLaMA logits) and
 // a float64 loop (matmul forms). Skipped, with the reason, when onnxruntime-node cannot load.
 import { afterAll, describe, expect, it } from "vitest";
+import { timeItAsync } from "../../bench/timing.js";
 import {
-  benchOrtMatmul, benchOrtPrefill, buildLlamaOnnx, buildMatmulOnnx, loadOrt, matmulFeeds, ortUnavailableReason, OrtRunner, timeOrt,
+  benchOrtMatmul, benchOrtPrefill, buildLlamaOnnx, buildMatmulOnnx, loadOrt, matmulFeeds, ortUnavailableReason, OrtRunner,
   type LlamaOnnxStyle, type MatmulForm, type MatmulOp,
 } from "../../bench/onnx-reference.js";
 import { llamaConfigFromDict } from "../../src/model/config.js";
@@ -40,9 +41,9 @@ function tinyModel(): LlamaForCausalLM {
   return model;
 }
 
-it("timeOrt: warm-up calls untimed, median of the timed runs", async () => {
+it("timeItAsync: warm-up calls untimed, median of the timed runs", async () => {
   let calls = 0;
-  const t = await timeOrt(async () => { calls++; }, { warmup: 3, runs: 4 });
+  const t = await timeItAsync(async () => { calls++; }, { warmup: 3, runs: 4 });
   expect(calls).toBe(7);
   expect(t.runsMs).toHaveLength(4);
   const s = [...t.runsMs].sort((a, b) => a - b);
