@@ -7,6 +7,7 @@ import type { Vocab } from "../data/vocab.js";
 import { AtpHooks } from "../compress/atp/hooks.js";
 import type { LlavaForCausalLM } from "../model/vlm.js";
 import { noGrad } from "../tensor/autograd.js";
+import { argmax } from "../model/generate.js";
 import { encodeConversation } from "../train/format.js";
 
 export interface AtpView {
@@ -34,8 +35,7 @@ export function showAtp(model: LlavaForCausalLM, vocab: Vocab, hooks: AtpHooks, 
     return model.forwardBatch(batch, { hooks });
   });
   const V = model.cfg.vocab_size, L = out.layout, slot = L.length[0] - 1;
-  let best = 0;
-  for (let v = 1; v < V; v++) if (out.logits.data[slot * V + v] > out.logits.data[slot * V + best]) best = v;
+  const best = argmax(out.logits.data.subarray(slot * V, (slot + 1) * V));
   const grid = model.vcfg.vision.image_size / model.vcfg.vision.patch_size;
   const show = img.width < 192 ? resizeImage(img, 192, 192) : img; // small images are enlarged to be seen
   const panels = [show, ...hooks.keptPatches.map((layers) => dimmed(show, grid, new Set(layers[0])))];

@@ -13,6 +13,7 @@ import { encodeConversation, toVlmExample } from "../train/format.js";
 import { compressVideo } from "../compress/voco/video.js";
 import { feedText } from "../compress/voco/two-stage.js";
 import type { LayerStats } from "../model/llama.js";
+import { argmax } from "../model/generate.js";
 
 export interface EvalOptions {
   split: Split;
@@ -77,10 +78,7 @@ export function evaluateVqa(model: LlavaForCausalLM, vocab: Vocab, opts: EvalOpt
       const V = model.cfg.vocab_size, L = out.layout;
       chunk.forEach(([, qa], b) => {
         const slot = b * L.T + L.length[b] - 1; // the last prompt token (pruning keeps text tokens)
-        let best = 0;
-        for (let v = 1; v < V; v++) if (out.logits.data[slot * V + v] > out.logits.data[slot * V + best]) best = v;
-        const predicted = vocab.tokens[best];
-        results.push({ type: qa.type, template: qa.template, question: qa.question, answer: qa.answer, predicted, correct: predicted === vocab.tokens[vocab.id(qa.answer)] });
+        results.push(scored(qa, vocab, argmax(out.logits.data.subarray(slot * V, (slot + 1) * V))));
       });
     });
     opts.onProgress?.(Math.min(i + bs, qs.length), qs.length);
@@ -88,10 +86,10 @@ export function evaluateVqa(model: LlavaForCausalLM, vocab: Vocab, opts: EvalOpt
   return { ...summarize(results), results, stats };
 }
 
-function argmaxToken(logits: Float32Array, vocab: Vocab): string {
-  let best = 0;
-  for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
-  return vocab.tokens[best];
+/** A question's result from the model's predicted token id. */
+function scored(qa: QA, vocab: Vocab, predictedId: number): QuestionResult {
+  const predicted = vocab.tokens[predictedId];
+  return { type: qa.type, template: qa.template, question: qa.question, answer: qa.answer, predicted, correct: predicted === vocab.tokens[vocab.id(qa.answer)] };
 }
 
 /** VoCo video: each clip compressed once (frame by frame), every question answered from that cache. */
@@ -109,8 +107,7 @@ function evaluateVideoVoco(model: LlavaForCausalLM, vocab: Vocab, examples: read
         const { ids: prompt } = encodeConversation([{ from: "human", value: qa.question }], vocab, 0);
         const text = prompt.slice(1); // no BOS: the text follows the frames' VoCo tokens
         const logits = feedText(model, cache.toKVCache(model.cfg, text.length), text);
-        const predicted = argmaxToken(logits.data.subarray((text.length - 1) * V, text.length * V), vocab);
-        results.push({ type: qa.type, template: qa.template, question: qa.question, answer: qa.answer, predicted, correct: predicted === vocab.tokens[vocab.id(qa.answer)] });
+        results.push(scored(qa, vocab, argmax(logits.data.subarray((text.length - 1) * V, text.length * V))));
         opts.onProgress?.(++done, total);
       }
     }

@@ -40,7 +40,8 @@ export function sample(logits: Tensor, opts: SampleOptions = {}): Int32Array {
   return out;
 }
 
-function argmax(a: Float32Array): number {
+/** Index of the largest value (the first one on ties). */
+export function argmax(a: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;
   return best;
