@@ -35,7 +35,7 @@ interface RowScores { slots: number[]; sr: Float64Array; ss: Float64Array; input
 export class AtpHooks implements VlmHooks {
   #batch: VlmBatch | null = null;
   #promptEnd: Int32Array = new Int32Array(0);
-  #dcum: { layer: number; d: Tensor } | null = null;
+  #dcum: { layer: number; d: Tensor; bias?: Tensor } | null = null;
   /** Soft kept fraction (B) after each ATP layer, in order (training). */
   readonly softFractions: Tensor[] = [];
   /** Vision tokens alive per row after each ATP layer (hard mode), for reports. */
@@ -124,12 +124,17 @@ export class AtpHooks implements VlmHooks {
   }
 
   keyBias(l: number, L: TokenLayout): Tensor | null {
-    if (this.mode !== "soft" || this.#dcum === null || this.#dcum.layer >= l) return null;
-    const T = L.T;
-    const offDiag = new Float32Array(T * T).fill(1);
-    for (let i = 0; i < T; i++) offDiag[i * T + i] = 0; // every token keeps its self-loop
-    const logD = reshape(log(addScalar(this.#dcum.d, 1e-6)), [L.B, 1, T]);
-    return mul(logD, new Tensor(offDiag, [1, T, T])); // (B, T, T)
+    const dc = this.#dcum;
+    if (this.mode !== "soft" || dc === null || dc.layer >= l) return null;
+    // one bias serves every layer until the next ATP layer (autograd sums its gradients)
+    if (dc.bias === undefined) {
+      const T = L.T;
+      const offDiag = new Float32Array(T * T).fill(1);
+      for (let i = 0; i < T; i++) offDiag[i * T + i] = 0; // every token keeps its self-loop
+      const logD = reshape(log(addScalar(dc.d, 1e-6)), [L.B, 1, T]);
+      dc.bias = mul(logD, new Tensor(offDiag, [1, T, T])); // (B, T, T)
+    }
+    return dc.bias;
   }
 
   /**
