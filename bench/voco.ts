@@ -11,7 +11,7 @@ import { evaluateVqa } from "../src/eval/vqa.js";
 import { presetConfig, type PresetName } from "../src/model/presets.js";
 import { LlavaForCausalLM } from "../src/model/vlm.js";
 import { Rng } from "../src/tensor/random.js";
-import { buildVocab } from "../src/train/recipes/vlm.js";
+import { buildVocab } from "../src/train/format.js";
 import { cachedInference, type CachedInferenceResult } from "./voco-cache.js";
 
 export interface VocoAccuracy {

@@ -1,5 +1,6 @@
 // `vlmc data ...`: look at, measure, write and check datasets (thin wrappers over src/data).
 import type { Command } from "commander";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { contactSheet } from "../data/contact-sheet.js";
 import { writePng } from "../data/image-io.js";
@@ -7,8 +8,8 @@ import { formatRecordError, loadLlavaJson, LlavaFormatError, writeLlavaDataset }
 import { DIFFICULTIES, SPLITS, isDifficultyName, isSplit, type ExampleKind, type Split } from "../data/splits.js";
 import { collectStats, type DatasetStats } from "../data/stats.js";
 import { streamExamples, type ExampleOptions } from "../data/stream.js";
-import { saveVocab } from "../data/vocab-file.js";
-import { Vocab } from "../data/vocab.js";
+import { saveVocabFile } from "../train/model-dir.js";
+import { buildVocab } from "../train/format.js";
 import { UsageError } from "./errors.js";
 
 interface GenFlags {
@@ -132,9 +133,9 @@ function registerWrite(data: Command): void {
         const t0 = performance.now();
         const r = writeLlavaDataset(f.out, name, streamExamples(kind, { ...opts, count: int("--n", f.n, 1) }));
         const secs = (performance.now() - t0) / 1000;
-        saveVocab(join(f.out, "vocab.json"), Vocab.build());
+        saveVocabFile(f.out, buildVocab()); // the vocabulary the models train with, as a HF tokenizer.json
         console.log(
-          `wrote ${join(f.out, `${name}.json`)}: ${r.records} records, ${r.images} PNG files, vocab.json ` +
+          `wrote ${join(f.out, `${name}.json`)}: ${r.records} records, ${r.images} PNG files, tokenizer.json ` +
             `(${secs.toFixed(1)} s, ${(r.records / secs).toFixed(0)} examples/s)`,
         );
       }),
@@ -168,13 +169,14 @@ function registerCheck(data: Command): void {
 function registerVocab(data: Command): void {
   data
     .command("vocab")
-    .description("write the word-level vocabulary of the generated text as JSON")
-    .option("--out <file>", "JSON file to write", "vocab.json")
+    .description("write the word-level vocabulary the models use as a Hugging Face tokenizer.json")
+    .option("--out <dir>", "folder to write tokenizer.json (+ tokenizer_config.json, special_tokens_map.json) into", "tokenizer")
     .action(
       userErrors((f: { out: string }) => {
-        const v = Vocab.build();
-        saveVocab(f.out, v);
-        console.log(`wrote ${f.out} (${v.size} tokens)`);
+        const v = buildVocab();
+        mkdirSync(f.out, { recursive: true });
+        saveVocabFile(f.out, v);
+        console.log(`wrote ${join(f.out, "tokenizer.json")} (${v.size} tokens)`);
       }),
     );
 }

@@ -6,7 +6,7 @@
 // examples and checks that none of their words is missing.
 // Tokenizer: specials are matched literally; the rest is lower-cased, split on whitespace, and the
 // punctuation marks ? , . become tokens of their own. Unknown words map to <unk>.
-// Not here: HF tokenizer.json for real checkpoints (src/model/tokenizer.ts), files (vocab-file.ts).
+// Not here: files: model folders and `data write` store it as a HF tokenizer.json (train/model-dir.ts).
 
 import {
   COLOURS,

@@ -6,12 +6,17 @@
 // The image comes right after BOS, as VoCo-LLaMA's layout requires ([BOS][vision][VoCo]...).
 import type { Example, Turn } from "../data/stream.js";
 import { toFloat } from "../data/image.js";
-import type { Vocab } from "../data/vocab.js";
+import { Vocab } from "../data/vocab.js";
 import type { VlmExample } from "../model/vlm.js";
 import { IGNORE_INDEX } from "../tensor/ops/loss.js";
 
 /** Words the template and the captions add to the generator's vocabulary. */
 export const TEMPLATE_WORDS = ["user", "assistant", ","] as const; // "," separates objects in captions
+
+/** The vocabulary every model uses: the generator's words plus the template's. */
+export function buildVocab(): Vocab {
+  return Vocab.build(TEMPLATE_WORDS);
+}
 
 export interface FormatOptions {
   mean: readonly number[];

@@ -7,9 +7,10 @@ import { describeKernels } from "../kernels/index.js";
 import { PRESET_NAMES, type PresetName } from "../model/presets.js";
 import { mergeConfig, readConfigFile, type FlatConfig } from "./config.js";
 import { loadVlmDir, WEIGHTS } from "./model-dir.js";
+import { buildVocab } from "./format.js";
 import { train, type TrainerConfig, type TrainResult, type TrainTask, STATE_FILE } from "./trainer.js";
 import { VISION_DEFAULTS, VisionPretrainModel, visionTask, type VisionRecipeConfig } from "./recipes/vision.js";
-import { ATP_RECIPE_DEFAULTS, buildVocab, newVlm, VLM_DEFAULTS, VOCO_DEFAULTS, vlmTask, type VlmRecipeConfig } from "./recipes/vlm.js";
+import { ATP_RECIPE_DEFAULTS, newVlm, VLM_DEFAULTS, VOCO_DEFAULTS, vlmTask, type VlmRecipeConfig } from "./recipes/vlm.js";
 
 export const RECIPES = { vision: VISION_DEFAULTS, vlm: VLM_DEFAULTS, voco: VOCO_DEFAULTS, atp: ATP_RECIPE_DEFAULTS } as const;
 export type RecipeName = keyof typeof RECIPES;

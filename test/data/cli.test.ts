@@ -61,7 +61,7 @@ describe("vlmc data", () => {
 
   test("write then check round-trips; check --strict rejects a broken file", async () => {
     await run("data", "write", "--out", dir, "--n", "5", "--split", "val", "--size", "32");
-    expect(existsSync(join(dir, "vocab.json"))).toBe(true);
+    expect(existsSync(join(dir, "tokenizer.json"))).toBe(true);
     await run("data", "check", join(dir, "val.json"), "--strict");
     expect(logs.at(-1)).toContain("5 records, 5 valid, 0 malformed");
     const recs = JSON.parse(readFileSync(join(dir, "val.json"), "utf8"));

@@ -3,13 +3,13 @@ import { expect, test } from "vitest";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-const NODE_ALLOWED = new Set(["image-io.ts", "llava-json.ts", "vocab-file.ts"]);
+const NODE_ALLOWED = new Set(["image-io.ts", "llava-json.ts"]);
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));
 }
 
-test("src/data: no Node imports outside image-io, llava-json and vocab-file; no Math.random", () => {
+test("src/data: no Node imports outside image-io and llava-json; no Math.random", () => {
   const root = join(import.meta.dirname, "../../src/data");
   for (const f of files(root).filter((p) => p.endsWith(".ts"))) {
     const src = readFileSync(f, "utf8");

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SPECIAL_TOKENS, Vocab, tokenize } from "../../src/data/vocab.js";
-import { loadVocab, saveVocab } from "../../src/data/vocab-file.js";
+import { loadVocabFile, saveVocabFile } from "../../src/train/model-dir.js";
 import { DIFFICULTIES, SPLITS } from "../../src/data/splits.js";
 import { streamExamples } from "../../src/data/stream.js";
 
@@ -47,11 +47,13 @@ describe("vocab", () => {
     expect(() => v.decode([v.size])).toThrow(/outside vocab/);
   });
 
-  test("JSON file round trip; a corrupt file is rejected with its name", () => {
+  test("tokenizer.json round trip; a missing or corrupt file is rejected with its name", () => {
     const v = Vocab.build(["extra"]);
-    saveVocab(join(dir, "v.json"), v);
-    expect(loadVocab(join(dir, "v.json")).tokens).toEqual(v.tokens);
+    saveVocabFile(join(dir, "tok"), v);
+    expect(loadVocabFile(join(dir, "tok")).tokens).toEqual(v.tokens);
     expect(() => Vocab.fromJSON({ version: 1, tokens: ["<s>"] })).toThrow(/token 0 must be <pad>/);
-    expect(() => loadVocab(join(dir, "none.json"))).toThrow(/none\.json: cannot read vocab/);
+    expect(() => loadVocabFile(join(dir, "none"))).toThrow(/none/);
+    writeFileSync(join(dir, "tok", "tokenizer.json"), "{ broken");
+    expect(() => loadVocabFile(join(dir, "tok"))).toThrow(/tokenizer\.json/);
   });
 });

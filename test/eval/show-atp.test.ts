@@ -8,7 +8,7 @@ import { showAtp } from "../../src/eval/show-atp.js";
 import { presetConfig } from "../../src/model/presets.js";
 import { LlavaForCausalLM } from "../../src/model/vlm.js";
 import { Rng } from "../../src/tensor/index.js";
-import { buildVocab } from "../../src/train/recipes/vlm.js";
+import { buildVocab } from "../../src/train/format.js";
 
 describe("show atp", () => {
   it("draws the input and one panel per ATP layer, reporting the kept counts", () => {

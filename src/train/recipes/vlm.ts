@@ -8,13 +8,13 @@ import type { Scene } from "../../data/shapes/scene.js";
 import { IMAGE_QUESTION_TYPES, type QuestionType } from "../../data/shapes/templates.js";
 import type { DifficultyName } from "../../data/splits.js";
 import { DIFFICULTIES } from "../../data/splits.js";
-import { Vocab } from "../../data/vocab.js";
+import type { Vocab } from "../../data/vocab.js";
 import { presetConfig, type PresetName } from "../../model/presets.js";
 import { LlavaForCausalLM } from "../../model/vlm.js";
 import { crossEntropy } from "../../tensor/ops/loss.js";
 import { IGNORE_INDEX } from "../../tensor/ops/loss.js";
 import { evaluateVqa } from "../../eval/vqa.js";
-import { TEMPLATE_WORDS, toVlmExample } from "../format.js";
+import { toVlmExample } from "../format.js";
 import { loadVisionDir, loadVlmDir, saveVlmDir } from "../model-dir.js";
 import { vocoMaskHooks } from "../../compress/voco/mask.js";
 import { videoForward } from "../../compress/voco/video-train.js";
@@ -77,10 +77,6 @@ export class VlmWithAtp extends Module {
   }
 }
 export type VlmRecipeConfig = typeof VLM_DEFAULTS;
-
-export function buildVocab(): Vocab {
-  return Vocab.build(TEMPLATE_WORDS);
-}
 
 /**
  * The VLM a run starts from: all weights from `cfg.init` (a model folder) if given; else fresh, with
