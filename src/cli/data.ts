@@ -122,7 +122,7 @@ function registerStats(data: Command): void {
 }
 
 function registerWrite(data: Command): void {
-  genOptions(data.command("write").description("write examples as LLaVA JSON + PNG files (and vocab.json)"))
+  genOptions(data.command("write").description("write examples as LLaVA JSON + PNG files (and the vocabulary as tokenizer.json)"))
     .requiredOption("--out <dir>", "output folder (created if missing)")
     .option("--n <count>", "number of examples", "100")
     .action(
