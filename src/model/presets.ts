@@ -26,7 +26,7 @@ function text(vocab: number, width: number, layers: number, heads: number, kvHea
 
 /** A VLM config of the named size for a vocabulary of `vocab` tokens with the given special ids. */
 export function presetConfig(name: PresetName, vocab: number, imageToken: number, vocoToken = -1): VlmConfig {
-  const base = { mm_projector_type: "mlp2x_gelu" as const, mm_vision_select_layer: -2, image_token_index: imageToken,
+  const base = { mm_projector_type: "mlp2x_gelu" as const, mm_projector_norm: false, mm_vision_select_layer: -2, image_token_index: imageToken,
     voco_token_index: vocoToken, image_mean: CLIP_MEAN, image_std: CLIP_STD };
   switch (name) {
     case "tiny":

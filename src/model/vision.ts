@@ -195,19 +195,35 @@ export class CLIPVisionModel extends Module {
    * the end like HF hidden_states: -1 = last layer, -2 = penultimate). Layers after it are skipped.
    */
   forward(pixels: Float32Array, B: number, selectLayer = -2, wantProbs = false): VisionFeatures {
+    const { features, probs } = this.layerFeatures(pixels, B, [selectLayer], wantProbs);
+    return { features: features[0], probs };
+  }
+
+  /**
+   * Patch features (B, P, D) of each layer in `layers` (negative counts from the end, as forward's
+   * selectLayer); runs up to the deepest one. `probs` are those of the deepest layer, when asked.
+   */
+  layerFeatures(pixels: Float32Array, B: number, layers: readonly number[], wantProbs = false): { features: Tensor[]; probs: Tensor | null } {
     const vm = this.vision_model, nL = this.cfg.num_hidden_layers;
     // hidden_states[0] is the embedding output; hidden_states[i] the output of layer i (1-based)
-    const idx = selectLayer < 0 ? nL + 1 + selectLayer : selectLayer;
-    if (idx < 1 || idx > nL) throw new OpError("CLIPVisionModel", `select layer ${selectLayer} is out of range for ${nL} layers`);
+    const idxs = layers.map((sel) => {
+      const idx = sel < 0 ? nL + 1 + sel : sel;
+      if (idx < 1 || idx > nL) throw new OpError("CLIPVisionModel", `select layer ${sel} is out of range for ${nL} layers`);
+      return idx;
+    });
+    const deepest = Math.max(...idxs);
     let h = vm.pre_layrnorm.forward(vm.embeddings.forward(patchify(pixels, B, this.cfg), B)); // (B, 1+P, D)
     let probs: Tensor | null = null;
-    for (let l = 0; l < idx; l++) {
-      const r = vm.encoder.layers[l].forward(h, wantProbs && l === idx - 1);
+    const states: Tensor[] = [];
+    for (let l = 0; l < deepest; l++) {
+      const r = vm.encoder.layers[l].forward(h, wantProbs && l === deepest - 1);
       h = r.h; probs = r.probs;
+      states.push(h);
     }
     const [, T, D] = h.shape;
-    const patches = reshape(h, [B * T, D]);
     const sel = Int32Array.from({ length: B * (T - 1) }, (_, i) => Math.floor(i / (T - 1)) * T + 1 + (i % (T - 1)));
-    return { features: reshape(gatherRows(patches, sel), [B, T - 1, D]), probs };
+    const features = idxs.map((idx) => reshape(gatherRows(reshape(states[idx - 1], [B * T, D]), sel), [B, T - 1, D]));
+    return { features, probs };
   }
+
 }

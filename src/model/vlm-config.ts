@@ -11,6 +11,12 @@ export interface VlmConfig {
   mm_projector_type: "mlp2x_gelu";
   /** Which ViT layer's patch features feed the projector (-2: penultimate, as LLaVA-1.5). */
   mm_vision_select_layer: number;
+  /**
+   * vlmc option, not in LLaVA: RMS-normalise the projector's output (learned per-channel gain). Our
+   * small LLM is trained from scratch with text embeddings of norm ~0.6, and without it the projected
+   * vision tokens grow to norm ~150, so the decoder layers cannot change them (no contextualisation).
+   */
+  mm_projector_norm: boolean;
   image_token_index: number;
   /** The `<voco>` token id, or -1 when the vocabulary has none. */
   voco_token_index: number;
@@ -35,6 +41,12 @@ function int(d: Record<string, unknown>, key: string, fallback: number, where: s
   return v;
 }
 
+function bool(d: Record<string, unknown>, key: string, where: string): boolean {
+  const v = d[key] ?? false;
+  if (typeof v !== "boolean") throw new Error(`${where}: field "${key}" must be true or false, got ${JSON.stringify(d[key])}`);
+  return v;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -53,6 +65,7 @@ export function vlmConfigFromDict(d: Record<string, unknown>, where = "config.js
     vision: visionConfigFromDict(d.vision_config, `${where} vision_config`),
     mm_projector_type: "mlp2x_gelu",
     mm_vision_select_layer: int(d, d.mm_vision_select_layer !== undefined ? "mm_vision_select_layer" : "vision_feature_layer", -2, where),
+    mm_projector_norm: bool(d, "mm_projector_norm", where),
     image_token_index: int(d, "image_token_index", -200, where),
     voco_token_index: int(d, "voco_token_index", -1, where),
     image_mean: triple(d.image_mean, CLIP_MEAN, `${where}: image_mean`),
@@ -71,6 +84,7 @@ export function vlmConfigToDict(c: VlmConfig): Record<string, unknown> {
     mm_vision_select_layer: c.mm_vision_select_layer,
     mm_vision_select_feature: "patch",
     mm_vision_tower: "vlmc-clip-vit",
+    ...(c.mm_projector_norm ? { mm_projector_norm: true } : {}),
     image_token_index: c.image_token_index,
     voco_token_index: c.voco_token_index,
     image_mean: c.image_mean,

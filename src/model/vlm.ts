@@ -5,7 +5,7 @@
 // Reducers act through VlmHooks: before the LLM (reduceVision), on the layout/mask (adjustLayout,
 // VoCo) and between decoder layers (DecoderHooks). Reference: LLaVA llava/model/llava_arch.py
 // (prepare_inputs_labels_for_multimodal). Legend: B rows, T tokens, C LLM width, P patches, D ViT width.
-import { Linear } from "../nn/layers.js";
+import { Linear, RMSNorm } from "../nn/layers.js";
 import { gatherRows } from "../tensor/ops/gather.js";
 import { concat, reshape, slice } from "../tensor/ops/shape.js";
 import { IGNORE_INDEX } from "../tensor/ops/loss.js";
@@ -32,11 +32,14 @@ export class CLIPVisionTower extends Module {
 
 export class LlavaModel extends LlamaModel {
   mm_projector: Mlp2xGeluProjector;
+  /** Only with config mm_projector_norm (a vlmc option; see VlmConfig). */
+  mm_projector_norm: RMSNorm | null;
   vision_tower: CLIPVisionTower;
 
   constructor(readonly vcfg: VlmConfig, rng: Rng) {
     super(vcfg.text, rng);
     this.mm_projector = new Mlp2xGeluProjector(vcfg.vision.hidden_size, vcfg.text.hidden_size, rng, vcfg.text.initializer_range);
+    this.mm_projector_norm = vcfg.mm_projector_norm ? new RMSNorm(vcfg.text.hidden_size, vcfg.text.rms_norm_eps) : null;
     this.vision_tower = new CLIPVisionTower(vcfg.vision, rng.nextU32());
   }
 }
@@ -95,7 +98,9 @@ export class LlavaForCausalLM extends Module implements CausalLM {
       pixels.set(im, i * 3 * S * S);
     });
     const v = this.model.vision_tower.vision_tower.forward(pixels, n, this.vcfg.mm_vision_select_layer, wantProbs);
-    return { feats: this.model.mm_projector.forward(v.features), probs: v.probs };
+    const feats = this.model.mm_projector.forward(v.features);
+    const norm = this.model.mm_projector_norm;
+    return { feats: norm ? norm.forward(feats) : feats, probs: v.probs };
   }
 
   /** Builds the embeddings, layout and targets of a batch (LLaVA's prepare_inputs_labels_for_multimodal). */

@@ -9,7 +9,7 @@ import { mergeConfig, readConfigFile, type FlatConfig } from "./config.js";
 import { loadVlmDir, WEIGHTS } from "./model-dir.js";
 import { buildVocab } from "./format.js";
 import { train, type TrainerConfig, type TrainResult, type TrainTask, STATE_FILE } from "./trainer.js";
-import { VISION_DEFAULTS, VisionPretrainModel, visionTask, type VisionRecipeConfig } from "./recipes/vision.js";
+import { parseVisionHeads, VISION_DEFAULTS, VisionPretrainModel, visionTask, type VisionRecipeConfig } from "./recipes/vision.js";
 import { ATP_RECIPE_DEFAULTS, newVlm, VLM_DEFAULTS, VOCO_DEFAULTS, vlmTask, type VlmRecipeConfig } from "./recipes/vlm.js";
 
 export const RECIPES = { vision: VISION_DEFAULTS, vlm: VLM_DEFAULTS, voco: VOCO_DEFAULTS, atp: ATP_RECIPE_DEFAULTS } as const;
@@ -56,11 +56,12 @@ export async function runRecipe(o: RunOptions): Promise<{ result: TrainResult; c
   let task: TrainTask;
   if (o.recipe === "vision") {
     const c = cfg as unknown as VisionRecipeConfig;
-    const model = new VisionPretrainModel(c.preset as PresetName, c.seed);
+    const { labels, layers } = parseVisionHeads(c);
+    const model = new VisionPretrainModel(c.preset as PresetName, c.seed, labels, layers);
     if (o.resume !== undefined) {
       const { tensors } = loadSafetensorsFile(join(o.resume, WEIGHTS));
-      model.vision.loadStateDict(new Map([...tensors].filter(([k]) => k.startsWith("vision_model."))));
-      model.patch_heads.loadStateDict(new Map([...tensors].filter(([k]) => k.startsWith("patch_heads.")).map(([k, t]) => [k.slice("patch_heads.".length), t])));
+      const saved = new Map([...tensors].filter(([k]) => k.startsWith("vision_model.") || k.startsWith("patch_heads.")).map(([k, t]) => [k.startsWith("vision_model.") ? `vision.${k}` : k, t]));
+      model.loadStateDict(saved);
     }
     task = visionTask(c, model);
   } else {

@@ -36,6 +36,28 @@ describe.each(availableKernelSets())("vision tower and VLM (%s kernels)", (set) 
     ims.forEach((im, b) => expectAllclose(out.features.data.subarray(b * 48, (b + 1) * 48), clip64(vt, im, -2), TOL, `image ${b}`));
     expectAllclose(noGrad(() => vt.forward(ims[0], 1, -1)).features.data, clip64(vt, ims[0], -1), TOL, "last layer");
     expect(() => vt.forward(ims[0], 1, -5)).toThrow(/select layer -5 is out of range for 3 layers/);
+    const both = noGrad(() => vt.layerFeatures(ims[0], 1, [-2, -1, 1]));
+    [-2, -1, 1].forEach((layer, i) => expectAllclose(both.features[i].data, clip64(vt, ims[0], layer), TOL, `layerFeatures ${layer}`));
+  });
+
+  it("mm_projector_norm (a vlmc option) RMS-normalises the projected features with a learned gain", () => {
+    const normed: VlmConfig = { ...cfg, mm_projector_norm: true };
+    expect(vlmConfigFromDict(vlmConfigToDict(normed)).mm_projector_norm).toBe(true);
+    expect(vlmConfigToDict(cfg)).not.toHaveProperty("mm_projector_norm"); // the LLaVA layout stays as it was
+    const plain = new LlavaForCausalLM(cfg, 5), m = new LlavaForCausalLM(normed, 5);
+    expect(m.namedParameters().map(([n]) => n)).toContain("model.mm_projector_norm.weight");
+    const gain = m.model.mm_projector_norm!.weight;
+    gain.data.forEach((_, i) => { gain.data[i] = 1 + 0.1 * i; });
+    const raw = noGrad(() => plain.encodeImages([image(6)]).feats), out = noGrad(() => m.encodeImages([image(6)]).feats);
+    const C = 16, want = new Float64Array(raw.data.length);
+    for (let r = 0; r < raw.data.length / C; r++) {
+      let ss = 0;
+      for (let c = 0; c < C; c++) ss += raw.data[r * C + c] ** 2;
+      const inv = 1 / Math.sqrt(ss / C + cfg.text.rms_norm_eps);
+      for (let c = 0; c < C; c++) want[r * C + c] = raw.data[r * C + c] * inv * (1 + 0.1 * c);
+    }
+    expectAllclose(out.data, want, TOL, "normalised rows");
+    expect(() => vlmConfigFromDict({ ...cfgDict, mm_projector_norm: "yes" })).toThrow(/field "mm_projector_norm" must be true or false/);
   });
 
   it("splices projected features where image tokens stand, shifts targets, and runs like the float64 decoder", () => {

@@ -21,6 +21,17 @@ describe("trainer", () => {
     expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).image_size).toBe(32);
   });
 
+  it("the vision recipe resumes exactly with heads on two layers, and refuses unknown labels", async () => {
+    const overrides = { preset: "tiny", steps: 4, batch_size: 2, eval_every: 0, save_every: 0, warmup: 1 };
+    const full = await runRecipe({ recipe: "vision", out: tmp(), overrides, ...quiet });
+    const part = tmp();
+    const first = await runRecipe({ recipe: "vision", out: part, overrides, stopAfter: 2, ...quiet });
+    const rest = await runRecipe({ recipe: "vision", out: tmp(), resume: part, ...quiet });
+    const resumed = [...first.result.losses, ...rest.result.losses];
+    for (let i = 0; i < 4; i++) expect(resumed[i]).toBeCloseTo(full.result.losses[i], 5);
+    await expect(runRecipe({ recipe: "vision", out: tmp(), overrides: { ...overrides, labels: "colour,texture" }, ...quiet })).rejects.toThrow(/"texture" is not one of/);
+  });
+
   it("resuming from a checkpoint takes exactly the steps of an uninterrupted run", async () => {
     const overrides = { preset: "tiny", steps: 6, batch_size: 2, eval_every: 0, save_every: 0, warmup: 2 };
     const full = await runRecipe({ recipe: "vlm", out: tmp(), overrides, ...quiet });

@@ -1,9 +1,11 @@
 // Recipe `vision`: pretrains the ViT on generated scenes with a dense objective, the project's
-// stand-in for CLIP (no image-text pretraining data exists here). Every patch of the last layer
-// predicts the colour, shape and size class of the object covering it (or background), through
-// three linear heads; the heads are dropped afterwards and the ViT is frozen for the VLM, as in LLaVA.
+// stand-in for CLIP (no image-text pretraining data exists here). Every patch predicts, through
+// linear heads, the colour, shape and size class of the object covering it (or background), the grid
+// cell of that object's centre and whether an object's centre lies in the patch. The heads sit on the
+// penultimate layer (the one LLaVA feeds the LLM) and on the last; they are dropped afterwards and
+// the ViT is frozen for the VLM, as in LLaVA.
 import { makeExample } from "../../data/stream.js";
-import { patchLabels, PATCH_CLASSES } from "../../data/shapes/patch-labels.js";
+import { patchClasses, patchLabels, type PatchLabels } from "../../data/shapes/patch-labels.js";
 import type { Scene } from "../../data/shapes/scene.js";
 import { toFloat } from "../../data/image.js";
 import { Linear } from "../../nn/layers.js";
@@ -23,60 +25,84 @@ import type { MicroResult, TrainTask } from "../trainer.js";
 export const VISION_DEFAULTS = {
   preset: "small", steps: 1500, batch_size: 16, grad_accum: 1, lr: 1e-3, min_lr: 1e-4, warmup: 100, weight_decay: 0.05,
   grad_clip: 1.0, eval_every: 250, eval_images: 64, save_every: 250, log_every: 10, seed: 0, data_seed: 0,
+  /** Patch labels to predict (see patch-labels.ts); the object-level ones (col, row, centre) are optional. */
+  labels: "colour,shape,size,col,row,centre",
+  /** Layers whose patch features are supervised, each through its own heads (-2 is the one LLaVA feeds the LLM). */
+  head_layers: "-2,-1",
 };
 export type VisionRecipeConfig = typeof VISION_DEFAULTS;
+type LabelName = keyof PatchLabels;
+const LABEL_NAMES: readonly LabelName[] = ["colour", "shape", "size", "col", "row", "centre"];
 
+/** One linear head per label on one layer's patch features. */
 class PatchHeads extends Module {
-  colour: Linear; shape: Linear; size: Linear;
-  constructor(D: number, rng: Rng) {
+  heads: Linear[];
+  constructor(D: number, readonly labels: readonly LabelName[], G: number, rng: Rng) {
     super();
-    this.colour = new Linear(D, PATCH_CLASSES.colour, true, { rng });
-    this.shape = new Linear(D, PATCH_CLASSES.shape, true, { rng });
-    this.size = new Linear(D, PATCH_CLASSES.size, true, { rng });
+    const classes = patchClasses(G);
+    this.heads = labels.map((l) => new Linear(D, classes[l], true, { rng }));
   }
+}
+
+export function parseVisionHeads(cfg: Pick<VisionRecipeConfig, "labels" | "head_layers">): { labels: LabelName[]; layers: number[] } {
+  const labels = cfg.labels.split(",").map((x) => x.trim()).filter((x) => x !== "");
+  for (const l of labels) if (!LABEL_NAMES.includes(l as LabelName)) throw new Error(`labels: "${l}" is not one of ${LABEL_NAMES.join(", ")}`);
+  if (labels.length === 0) throw new Error("labels: name at least one patch label");
+  const layers = cfg.head_layers.split(",").map((x) => Number(x.trim()));
+  if (layers.length === 0 || layers.some((l) => !Number.isInteger(l) || l === 0)) throw new Error(`head_layers "${cfg.head_layers}" must be comma-separated non-zero layer indices (-1 = last)`);
+  return { labels: labels as LabelName[], layers };
 }
 
 export class VisionPretrainModel extends Module {
-  vision: CLIPVisionModel; patch_heads: PatchHeads;
-  constructor(preset: PresetName, seed: number) {
+  vision: CLIPVisionModel;
+  /** One head set per supervised layer, in head_layers order. */
+  patch_heads: PatchHeads[];
+  constructor(preset: PresetName, seed: number, readonly labels: readonly LabelName[], readonly layers: readonly number[]) {
     super();
     const cfg = presetConfig(preset, 8, 4).vision;
     this.vision = new CLIPVisionModel(cfg, seed);
-    this.patch_heads = new PatchHeads(cfg.hidden_size, new Rng(seed + 1));
+    const rng = new Rng(seed + 1);
+    this.patch_heads = layers.map(() => new PatchHeads(cfg.hidden_size, labels, gridSide(cfg), rng));
   }
 }
 
-interface ImageBatch { pixels: Float32Array; colour: Int32Array; shape: Int32Array; size: Int32Array; B: number }
+interface ImageBatch { pixels: Float32Array; labels: PatchLabels; B: number }
 
 function imageBatch(model: VisionPretrainModel, split: "train" | "val", start: number, B: number, dataSeed: number): ImageBatch {
   const c = model.vision.cfg, S = c.image_size, G = gridSide(c), P = G * G;
   const pixels = new Float32Array(B * 3 * S * S);
-  const colour = new Int32Array(B * P), shape = new Int32Array(B * P), size = new Int32Array(B * P);
+  const labels = Object.fromEntries(LABEL_NAMES.map((l) => [l, new Int32Array(B * P)])) as unknown as PatchLabels;
   for (let i = 0; i < B; i++) {
     const ex = makeExample("image", start + i, { split, seed: dataSeed, size: S, questions: 1 });
     pixels.set(toFloat({ width: S, height: S, data: ex.frames[0] }, "chw", CLIP_MEAN, CLIP_STD), i * 3 * S * S);
     const l = patchLabels(ex.scene as Scene, G);
-    colour.set(l.colour, i * P); shape.set(l.shape, i * P); size.set(l.size, i * P);
+    for (const name of LABEL_NAMES) labels[name].set(l[name], i * P);
   }
-  return { pixels, colour, shape, size, B };
+  return { pixels, labels, B };
 }
 
-/** Mean CE of the three heads on the last layer's patch features, and the per-head logits. */
-function headLoss(model: VisionPretrainModel, b: ImageBatch): { loss: Tensor; logits: Tensor[] } {
-  const { features } = model.vision.forward(b.pixels, b.B, -1); // (B, P, D)
-  const D = features.shape[2];
-  const f = reshape(features, [-1, D]);
-  const h = model.patch_heads;
-  const logits = [h.colour.forward(f), h.shape.forward(f), h.size.forward(f)];
-  const loss = add(add(crossEntropy(logits[0], b.colour), crossEntropy(logits[1], b.shape)), crossEntropy(logits[2], b.size));
-  return { loss, logits };
+/** Sum over layers and labels of the heads' CE, and the logits per layer and label. */
+function headLoss(model: VisionPretrainModel, b: ImageBatch): { loss: Tensor; logits: Tensor[][] } {
+  const { features } = model.vision.layerFeatures(b.pixels, b.B, model.layers); // each (B, P, D)
+  let loss: Tensor | null = null;
+  const logits = features.map((feat, li) => {
+    const f = reshape(feat, [-1, feat.shape[2]]);
+    return model.patch_heads[li].heads.map((head, k) => {
+      const z = head.forward(f);
+      const ce = crossEntropy(z, b.labels[model.labels[k]]);
+      loss = loss === null ? ce : add(loss, ce);
+      return z;
+    });
+  });
+  return { loss: loss as unknown as Tensor, logits };
 }
 
-function accuracyOn(logits: Tensor, labels: Int32Array, objectsOnly: boolean): number {
+/** Accuracy over object patches (label > 0; for `centre`, over all patches and over centre patches). */
+function accuracyOn(logits: Tensor, labels: Int32Array, which: "objects" | "all" | "positive"): number {
   const V = logits.shape[1];
   let ok = 0, n = 0;
   for (let i = 0; i < labels.length; i++) {
-    if (objectsOnly && labels[i] === 0) continue;
+    if (which !== "all" && labels[i] === 0) continue;
     let best = 0;
     for (let v = 1; v < V; v++) if (logits.data[i * V + v] > logits.data[i * V + best]) best = v;
     ok += best === labels[i] ? 1 : 0; n++;
@@ -90,23 +116,26 @@ export function visionTask(cfg: VisionRecipeConfig, model: VisionPretrainModel):
     model,
     micro(index: number): MicroResult {
       const b = imageBatch(model, "train", index * cfg.batch_size, cfg.batch_size, cfg.data_seed);
-      return { loss: headLoss(model, b).loss, targets: 3 * b.B * P, tokens: b.B * (P + 1) };
+      return { loss: headLoss(model, b).loss, targets: model.layers.length * model.labels.length * b.B * P, tokens: b.B * (P + 1) };
     },
     evaluate(): Record<string, number> {
       return noGrad(() => {
         const b = imageBatch(model, "val", 0, cfg.eval_images, cfg.data_seed);
         const { loss, logits } = headLoss(model, b);
-        return {
-          val_loss: loss.item(),
-          colour_acc: accuracyOn(logits[0], b.colour, true),
-          shape_acc: accuracyOn(logits[1], b.shape, true),
-          size_acc: accuracyOn(logits[2], b.size, true),
-          background_acc: accuracyOn(logits[0], b.colour, false),
-        };
+        const out: Record<string, number> = { val_loss: loss.item() };
+        model.layers.forEach((layer, li) => {
+          const tag = model.layers.length > 1 ? `l${layer}_` : "";
+          model.labels.forEach((name, k) => {
+            out[`${tag}${name}_acc`] = accuracyOn(logits[li][k], b.labels[name], name === "centre" ? "positive" : "objects");
+          });
+          const colour = model.labels.indexOf("colour");
+          if (colour >= 0) out[`${tag}background_acc`] = accuracyOn(logits[li][colour], b.labels.colour, "all");
+        });
+        return out;
       });
     },
     saveModel(dir: string): void {
-      saveVisionDir(dir, model.vision, { recipe: "vision", preset: cfg.preset }, model.patch_heads.namedParameters("patch_heads."));
+      saveVisionDir(dir, model.vision, { recipe: "vision", preset: cfg.preset }, model.namedParameters().filter(([n]) => n.startsWith("patch_heads.")));
     },
   };
 }

@@ -35,6 +35,8 @@ export const VLM_DEFAULTS = {
   preset: "small", vision: "", init: "", steps: 3000, batch_size: 8, grad_accum: 1, lr: 1e-3, min_lr: 1e-4, warmup: 150,
   weight_decay: 0.05, grad_clip: 1.0, eval_every: 500, eval_examples: 50, save_every: 250, log_every: 10,
   seed: 0, data_seed: 0, questions: 4, difficulty: "medium",
+  /** RMS-normalise the projector output (config mm_projector_norm; a vlmc option, not in LLaVA). */
+  projector_norm: false,
   /** Cycle over this many training examples (0 = a fresh example every time: the default). */
   train_examples: 0,
   /** Fraction of training examples that are scene descriptions ("what objects are there?") instead of QA. */
@@ -90,7 +92,7 @@ export function newVlm(cfg: VlmRecipeConfig, vocab: Vocab, log: (l: string) => v
     log(`initialised from ${cfg.init}`);
     return init.model;
   }
-  const vc = presetConfig(cfg.preset as PresetName, vocab.size, vocab.special("<image>"), vocab.special("<voco>"));
+  const vc = { ...presetConfig(cfg.preset as PresetName, vocab.size, vocab.special("<image>"), vocab.special("<voco>")), mm_projector_norm: cfg.projector_norm };
   const model = new LlavaForCausalLM(vc, cfg.seed);
   if (cfg.vision !== "") {
     const v = loadVisionDir(cfg.vision);
