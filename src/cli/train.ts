@@ -23,8 +23,9 @@ export function registerTrainCommands(program: Command): void {
     .option("--target-tokens <k>", "recipe atp: the average number of vision tokens to keep")
     .option("--freeze-llm", "recipe atp: train only the ATP modules (the paper's frozen variant)")
     .option("--resume <dir>", "resume from a checkpoint folder")
+    .option("--stop-after <n>", "stop after n steps of this run with a resumable checkpoint, keeping the schedule of --steps (to train in stages)")
     .option("--print-config", "print the resolved defaults of the recipe and exit")
-    .action(async (recipe: string, opts: { out?: string; config?: string; set?: string[]; preset?: string; steps?: string; vision?: string; init?: string; tokens?: string; distill?: string; teacher?: string; targetTokens?: string; freezeLlm?: boolean; resume?: string; printConfig?: boolean }) => {
+    .action(async (recipe: string, opts: { out?: string; config?: string; set?: string[]; preset?: string; steps?: string; vision?: string; init?: string; tokens?: string; distill?: string; teacher?: string; targetTokens?: string; freezeLlm?: boolean; resume?: string; stopAfter?: string; printConfig?: boolean }) => {
       if (!(recipe in RECIPES)) throw new UsageError(`unknown recipe "${recipe}" (expected ${Object.keys(RECIPES).join(", ")})`);
       const r = recipe as RecipeName;
       if (opts.printConfig) { console.log(JSON.stringify(RECIPES[r], null, 2)); return; }
@@ -62,7 +63,8 @@ export function registerTrainCommands(program: Command): void {
         if (r !== "atp") throw new UsageError("--freeze-llm applies to the atp recipe");
         overrides.atp_freeze_llm = true;
       }
-      const { result } = await runRecipe({ recipe: r, out, configFile: opts.config, overrides, resume: opts.resume });
+      const stopAfter = opts.stopAfter === undefined ? undefined : parsePositiveInt("--stop-after", opts.stopAfter);
+      const { result } = await runRecipe({ recipe: r, out, configFile: opts.config, overrides, resume: opts.resume, stopAfter });
       console.error(`${result.interrupted ? "stopped" : "finished"} at step ${result.step}; model in ${out}`);
       if (result.lastEval) console.log(JSON.stringify({ step: result.step, eval: result.lastEval }));
     });
