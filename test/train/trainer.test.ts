@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { loadVlmDir } from "../../src/train/model-dir.js";
 import { resolveRecipeConfig, runRecipe } from "../../src/train/run.js";
 import { parseOverrides } from "../../src/train/config.js";
-import { VLM_DEFAULTS } from "../../src/train/recipes/vlm.js";
+import { newVlm, VLM_DEFAULTS } from "../../src/train/recipes/vlm.js";
+import { buildVocab } from "../../src/train/format.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "vlmc-train-"));
 const quiet = { quiet: true, log: () => {} };
@@ -30,6 +31,18 @@ describe("trainer", () => {
     const resumed = [...first.result.losses, ...rest.result.losses];
     for (let i = 0; i < 4; i++) expect(resumed[i]).toBeCloseTo(full.result.losses[i], 5);
     await expect(runRecipe({ recipe: "vision", out: tmp(), overrides: { ...overrides, labels: "colour,texture" }, ...quiet })).rejects.toThrow(/"texture" is not one of/);
+  });
+
+  it("embed_init_std sets the text embeddings' initial spread; projector_norm reaches the model config", () => {
+    const std = (w: Float32Array) => Math.sqrt(w.reduce((s, x) => s + x * x, 0) / w.length);
+    const base = { ...VLM_DEFAULTS, preset: "tiny" };
+    const plain = newVlm(base, buildVocab(), () => {});
+    expect(std(plain.model.embed_tokens.weight.data)).toBeCloseTo(0.02, 2);
+    const wide = newVlm({ ...base, embed_init_std: 1, projector_norm: true }, buildVocab(), () => {});
+    expect(std(wide.model.embed_tokens.weight.data)).toBeGreaterThan(0.9);
+    expect(std(wide.model.embed_tokens.weight.data)).toBeLessThan(1.1);
+    expect(wide.vcfg.mm_projector_norm).toBe(true);
+    expect(plain.vcfg.mm_projector_norm).toBe(false);
   });
 
   it("resuming from a checkpoint takes exactly the steps of an uninterrupted run", async () => {

@@ -29,6 +29,7 @@ import { avgPoolHooks } from "../../compress/baselines/pool.js";
 import { klDivergence } from "../../tensor/ops/loss.js";
 import { add, scale } from "../../tensor/ops/elementwise.js";
 import { noGrad } from "../../tensor/autograd.js";
+import { Rng } from "../../tensor/random.js";
 import type { MicroResult, TrainTask } from "../trainer.js";
 
 export const VLM_DEFAULTS = {
@@ -37,6 +38,10 @@ export const VLM_DEFAULTS = {
   seed: 0, data_seed: 0, questions: 4, difficulty: "medium",
   /** RMS-normalise the projector output (config mm_projector_norm; a vlmc option, not in LLaVA). */
   projector_norm: false,
+  /** Standard deviation of the text embeddings at initialisation (0 = the config's initializer_range, 0.02,
+   * as Hugging Face LLaMA). A from-scratch LLM with 0.02 embeddings buries each word's identity under
+   * the first layer's attention output, which averages 144 vision tokens; PyTorch's nn.Embedding default is 1. */
+  embed_init_std: 0,
   /** Cycle over this many training examples (0 = a fresh example every time: the default). */
   train_examples: 0,
   /** Fraction of training examples that are scene descriptions ("what objects are there?") instead of QA. */
@@ -94,6 +99,10 @@ export function newVlm(cfg: VlmRecipeConfig, vocab: Vocab, log: (l: string) => v
   }
   const vc = { ...presetConfig(cfg.preset as PresetName, vocab.size, vocab.special("<image>"), vocab.special("<voco>")), mm_projector_norm: cfg.projector_norm };
   const model = new LlavaForCausalLM(vc, cfg.seed);
+  if (cfg.embed_init_std > 0) {
+    const rng = new Rng(cfg.seed + 7), w = model.model.embed_tokens.weight.data;
+    for (let i = 0; i < w.length; i++) w[i] = cfg.embed_init_std * rng.normal();
+  }
   if (cfg.vision !== "") {
     const v = loadVisionDir(cfg.vision);
     if (JSON.stringify(v.config) !== JSON.stringify(vc.vision)) throw new Error(`${cfg.vision}: vision config differs from preset ${cfg.preset}'s`);
