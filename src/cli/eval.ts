@@ -13,6 +13,7 @@ import { makeExample } from "../data/stream.js";
 import { askImage } from "../eval/ask.js";
 import { formatEvalReport, runEvalReport } from "../eval/report.js";
 import { describeKernels } from "../kernels/index.js";
+import { exportVlmDir } from "../train/export.js";
 import { loadVlmDir, methodOf } from "../train/model-dir.js";
 import { describeMethod, hooksFor } from "../eval/method.js";
 import { parsePositiveInt, UsageError } from "./errors.js";
@@ -125,6 +126,20 @@ export function registerEvalCommands(program: Command): void {
       const v = showAtp(model, vocab, hooks, img, question);
       writePng(opts.out, v.image);
       console.log(`${question} -> ${v.answer}; kept after each ATP layer: ${v.keptPerLayer.join(", ")} of ${(S / model.vcfg.vision.patch_size) ** 2}; wrote ${opts.out}`);
+    });
+  program
+    .command("export")
+    .description("copy a model folder compactly for shipping: f16/bf16 weights, no training state, ATP modules kept")
+    .requiredOption("--model <dir>", "model folder (a training output)")
+    .requiredOption("--out <dir>", "folder to write")
+    .option("--dtype <dtype>", "bf16, f16 or f32", "bf16")
+    .option("--json", "print JSON")
+    .action((opts: { model: string; out: string; dtype: string; json?: boolean }) => {
+      const dtype = ({ bf16: "BF16", f16: "F16", f32: "F32" } as const)[opts.dtype.toLowerCase() as "bf16" | "f16" | "f32"];
+      if (dtype === undefined) throw new UsageError(`--dtype must be bf16, f16 or f32, got "${opts.dtype}"`);
+      const r = exportVlmDir(opts.model, opts.out, dtype, { exported_from: opts.model });
+      if (opts.json) { console.log(JSON.stringify(r, null, 2)); return; }
+      console.log(`wrote ${r.files.length} files, ${(r.bytes / 1e6).toFixed(1)} MB, to ${opts.out}`);
     });
   program
     .command("diagnose")

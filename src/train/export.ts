@@ -1,0 +1,43 @@
+// Compact copies of model folders for shipping: the weights in f16/bf16, the training state
+// (optimizer.safetensors, trainer_state.json) left behind, ATP modules carried along, and a note of
+// where the copy came from in config.json's `vlmc` block. The copy loads like the original.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { loadSafetensorsFile, saveSafetensorsFile, type WriteDtype } from "../model/safetensors.js";
+import { loadVlmDir } from "./model-dir.js";
+import { ATP_FILE } from "./atp-files.js";
+
+const COPIED = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+
+export interface ExportResult {
+  files: string[];
+  bytes: number;
+}
+
+export function exportVlmDir(src: string, dst: string, dtype: WriteDtype, extraInfo: Record<string, unknown> = {}): ExportResult {
+  if (resolve(src) === resolve(dst)) throw new Error(`${dst}: export needs a different folder from its source`);
+  const loaded = loadVlmDir(src); // validates config, tokenizer and weights before anything is written
+  mkdirSync(dst, { recursive: true });
+  const files: string[] = [];
+  const weights = join(dst, "model.safetensors");
+  saveSafetensorsFile(weights, loaded.model.stateDict(), { dtype, metadata: { format: "pt" } });
+  files.push(weights);
+  const atp = join(src, ATP_FILE);
+  if (existsSync(atp)) {
+    const { tensors } = loadSafetensorsFile(atp);
+    saveSafetensorsFile(join(dst, ATP_FILE), [...tensors], { dtype, metadata: { format: "vlmc-atp" } });
+    files.push(join(dst, ATP_FILE));
+  }
+  const config = JSON.parse(readFileSync(join(src, "config.json"), "utf8")) as Record<string, unknown>;
+  const info = (config.vlmc ?? {}) as Record<string, unknown>;
+  config.vlmc = { ...info, stored: dtype.toLowerCase(), ...extraInfo };
+  writeFileSync(join(dst, "config.json"), JSON.stringify(config, null, 2) + "\n");
+  files.push(join(dst, "config.json"));
+  for (const f of COPIED) {
+    if (!existsSync(join(src, f))) continue;
+    copyFileSync(join(src, f), join(dst, f));
+    files.push(join(dst, f));
+  }
+  const bytes = files.reduce((s, f) => s + readFileSync(f).length, 0);
+  return { files, bytes };
+}
