@@ -23,7 +23,7 @@ describe("trainer", () => {
   });
 
   it("the vision recipe resumes exactly with heads on two layers, and refuses unknown labels", async () => {
-    const overrides = { preset: "tiny", steps: 4, batch_size: 2, eval_every: 0, save_every: 0, warmup: 1 };
+    const overrides = { preset: "tiny", steps: 4, batch_size: 2, eval_every: 0, save_every: 0, warmup: 1, labels: "colour,shape,size,col,row,centre", head_layers: "-2,-1" };
     const full = await runRecipe({ recipe: "vision", out: tmp(), overrides, ...quiet });
     const part = tmp();
     const first = await runRecipe({ recipe: "vision", out: part, overrides, stopAfter: 2, ...quiet });

@@ -1,9 +1,9 @@
 // Recipe `vision`: pretrains the ViT on generated scenes with a dense objective, the project's
 // stand-in for CLIP (no image-text pretraining data exists here). Every patch predicts, through
-// linear heads, the colour, shape and size class of the object covering it (or background), the grid
-// cell of that object's centre and whether an object's centre lies in the patch. The heads sit on the
-// penultimate layer (the one LLaVA feeds the LLM) and on the last; they are dropped afterwards and
-// the ViT is frozen for the VLM, as in LLaVA.
+// linear heads on the last layer, the colour, shape and size class of the object covering it (or
+// background); optionally also the grid cell of that object's centre and whether an object's centre
+// lies in the patch, and heads on more layers. The heads are dropped afterwards and the ViT is frozen
+// for the VLM, as in LLaVA.
 import { makeExample } from "../../data/stream.js";
 import { patchClasses, patchLabels, type PatchLabels } from "../../data/shapes/patch-labels.js";
 import type { Scene } from "../../data/shapes/scene.js";
@@ -25,10 +25,11 @@ import type { MicroResult, TrainTask } from "../trainer.js";
 export const VISION_DEFAULTS = {
   preset: "small", steps: 1500, batch_size: 16, grad_accum: 1, lr: 1e-3, min_lr: 1e-4, warmup: 100, weight_decay: 0.05,
   grad_clip: 1.0, eval_every: 250, eval_images: 64, save_every: 250, log_every: 10, seed: 0, data_seed: 0,
-  /** Patch labels to predict (see patch-labels.ts); the object-level ones (col, row, centre) are optional. */
-  labels: "colour,shape,size,col,row,centre",
-  /** Layers whose patch features are supervised, each through its own heads (-2 is the one LLaVA feeds the LLM). */
-  head_layers: "-2,-1",
+  /** Patch labels to predict (see patch-labels.ts); the object-level ones (col, row, centre) are an option:
+   * they raise per-patch shape accuracy (84% -> 93%) but a VLM on them learned no faster (session 2). */
+  labels: "colour,shape,size",
+  /** Layers whose patch features are supervised, each through its own heads ("-2,-1": also the one LLaVA feeds the LLM). */
+  head_layers: "-1",
 };
 export type VisionRecipeConfig = typeof VISION_DEFAULTS;
 type LabelName = keyof PatchLabels;
