@@ -47,9 +47,9 @@ export function registerEvalCommands(program: Command): void {
       console.error(`${describeKernels()}; method: ${describeMethod(method)}${kind === "video" ? " (video)" : ""}`);
       const r = runEvalReport(model, vocab, {
         split: opts.split as Split, examples: parsePositiveInt("--n", opts.n), seed, hooks: kind === "video" ? undefined : hooksFor(method, model, opts.model), vocoTokens: kind === "video" ? 0 : method.vocoTokens, kind, videoVocoTokens: videoVoco,
-        onProgress: (d, t) => process.stderr.write(`\reval ${d}/${t} questions`),
+        onProgress: evalProgress(),
       });
-      process.stderr.write("\n");
+      if (process.stderr.isTTY) process.stderr.write("\n");
       if (opts.out !== undefined) writeFileSync(opts.out, JSON.stringify(r, null, 2) + "\n");
       console.log(opts.json ? JSON.stringify(r, null, 2) : formatEvalReport(r));
     });
@@ -155,6 +155,16 @@ export function registerEvalCommands(program: Command): void {
       console.log(`  colour word: ${r.colourWord.map((x) => x.toFixed(2)).join(" ")}`);
       console.log(`  last token:  ${r.lastToken.map((x) => x.toFixed(2)).join(" ")}`);
     });
+}
+
+/** A progress line rewritten in place on a terminal; otherwise a plain line every 10% (logs stay readable). */
+function evalProgress(): (done: number, total: number) => void {
+  let shown = -1;
+  return (d, t) => {
+    if (process.stderr.isTTY) { process.stderr.write(`\reval ${d}/${t} questions`); return; }
+    const tenth = Math.floor((10 * d) / t);
+    if (tenth > shown || d === t) { shown = tenth; process.stderr.write(`eval ${d}/${t} questions\n`); }
+  };
 }
 
 /** The shipped models, relative to the package (checkpoints/). */
