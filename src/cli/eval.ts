@@ -83,7 +83,9 @@ export function registerEvalCommands(program: Command): void {
       }
       if (opts.json) { console.log(JSON.stringify(r, null, 2)); return; }
       console.log(r.answer === "" ? "(no answer: the model ended its reply at once)" : r.answer);
-      console.error(`tokens: ${r.tokens.vision} vision, ${r.tokens.prompt} prompt, ${r.tokens.generated} generated | ${(r.flops / 1e9).toFixed(3)} GFLOPs | ${r.ms.total.toFixed(0)} ms (prefill ${r.ms.prefill.toFixed(0)}, decode ${r.ms.decode.toFixed(0)}) | ${describeKernels()}`);
+      const z = r.compression;
+      const tokens = z === undefined ? `${r.tokens.vision} vision` : `image compressed into ${z.voco_tokens} VoCo token(s) (${(z.flops / 1e9).toFixed(3)} GFLOPs, ${z.ms.toFixed(0)} ms, cache ${r.kv_cache_bytes} bytes)`;
+      console.error(`tokens: ${tokens}, ${r.tokens.prompt} prompt, ${r.tokens.generated} generated | ${(r.flops / 1e9).toFixed(3)} GFLOPs | ${r.ms.total.toFixed(0)} ms (prefill ${r.ms.prefill.toFixed(0)}, decode ${r.ms.decode.toFixed(0)}) | ${describeKernels()}`);
     });
 
   program

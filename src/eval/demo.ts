@@ -39,14 +39,21 @@ export function runDemo(models: readonly DemoModel[], scenes: number, first = 0)
   return rows;
 }
 
+const kib = (b: number): string => `${(b / 1024).toFixed(b < 10240 ? 1 : 0)} KiB`;
+const mflops = (f: number): string => `${(f / 1e6).toFixed(f < 1e7 ? 1 : 0)} MFLOPs`;
+
 export function formatDemo(rows: readonly DemoRow[]): string {
   const lines: string[] = [];
   for (const r of rows) {
     lines.push(`scene ${r.scene}: ${r.question}  (expected: ${r.expected})`);
     for (const a of r.answers) {
       const x = a.result;
-      lines.push(`  ${a.model.padEnd(12)} ${(a.answer || "(none)").padEnd(10)} ${a.correct ? "✓" : "✗"}  ` +
-        `${x.tokens.vision} vision + ${x.tokens.prompt - x.tokens.vision} text tokens, ${(x.flops / 1e6).toFixed(0)} MFLOPs, ${x.ms.total.toFixed(0)} ms`);
+      const head = `  ${a.model.padEnd(14)} ${(a.answer || "(none)").padEnd(10)} ${a.correct ? "✓" : "✗"}  `;
+      const z = x.compression;
+      lines.push(head + (z === undefined
+        ? `${x.tokens.vision} vision + ${x.tokens.prompt - x.tokens.vision} text tokens, KV cache ${kib(x.kv_cache_bytes)}, ${mflops(x.flops)}, ${x.ms.total.toFixed(0)} ms`
+        : `${z.voco_tokens} VoCo + ${x.tokens.prompt - z.voco_tokens} text tokens, VoCo cache ${kib(x.kv_cache_bytes)}, ` +
+          `${mflops(x.flops - z.flops)} + ${mflops(z.flops)} once to compress, ${(x.ms.total - z.ms).toFixed(0)} + ${z.ms.toFixed(0)} ms`));
     }
   }
   const byModel = new Map<string, number[]>();

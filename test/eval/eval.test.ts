@@ -5,7 +5,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createImage } from "../../src/data/image.js";
-import { askImage } from "../../src/eval/ask.js";
+import { askFromVocoCache, askImage, compressForQuestions } from "../../src/eval/ask.js";
+import { hooksFor } from "../../src/eval/method.js";
+import { methodOf } from "../../src/train/model-dir.js";
+import { makeExample } from "../../src/data/stream.js";
+import { encodeConversation } from "../../src/train/format.js";
+import { toFloat } from "../../src/data/image.js";
+import { noGrad } from "../../src/tensor/autograd.js";
+import { KVCache } from "../../src/model/kv-cache.js";
+import { argmax, prefill } from "../../src/model/generate.js";
 import { runEvalReport } from "../../src/eval/report.js";
 import { summarize } from "../../src/eval/vqa.js";
 import { loadVlmDir, type LoadedVlm } from "../../src/train/model-dir.js";
@@ -45,5 +53,34 @@ describe("eval", () => {
     expect(() => askImage(tiny.model, tiny.vocab, createImage(S + 3, S, [0, 0, 0]), "how many objects are there?"))
       .toThrow(new RegExp(`the image is ${S + 3}x${S}, the model expects ${S}x${S}`));
     expect(askImage(tiny.model, tiny.vocab, createImage(S + 3, S, [0, 0, 0]), "how many objects are there?", { resize: true, maxNewTokens: 2 }).tokens.generated).toBeGreaterThan(0);
+  });
+
+  it("a VoCo model answers from its cache (stage 2) as the single masked pass does, reusing one cache", async () => {
+    const out = mkdtempSync(join(tmpdir(), "vlmc-eval-voco-"));
+    await runRecipe({ recipe: "voco", out, overrides: { preset: "tiny", steps: 3, batch_size: 2, eval_every: 0, voco_tokens: 2 }, quiet: true, log: () => {} });
+    const v = loadVlmDir(out), m = methodOf(v.info), S = v.config.vision.image_size;
+    const ex = makeExample("image", 1, { split: "test", size: S, questions: 4 });
+    const img = { width: S, height: S, data: ex.frames[0] };
+    const { cache, flops } = compressForQuestions(v.model, v.vocab, img, 2);
+    const c = v.config.text;
+    expect(cache.bytes()).toBe(2 * c.num_hidden_layers * 2 * c.num_key_value_heads * (c.hidden_size / c.num_attention_heads) * 4);
+    expect(flops).toBeGreaterThan(0);
+    const hooks = hooksFor(m, v.model, out);
+    for (const qa of ex.qa) {
+      // the single masked pass over [BOS, image, VoCo x 2, question] predicts the first answer token
+      const { ids } = encodeConversation([{ from: "human", value: qa.question }], v.vocab, 1, 2);
+      const image = toFloat(img, "chw", v.config.image_mean, v.config.image_std);
+      const batch = noGrad(() => v.model.buildBatch([{ ids, images: [image] }], hooks));
+      const kv = new KVCache(1, batch.layout.T, c.num_hidden_layers, c.num_key_value_heads, c.hidden_size / c.num_attention_heads);
+      const first = argmax(prefill(v.model, batch.h, batch.layout, kv, hooks).logits.data);
+      const cached = askFromVocoCache(v.model, v.vocab, cache, qa.question, { maxNewTokens: 3 });
+      expect(v.vocab.decode([first], { skipSpecial: true })).toBe(cached.answer.split(" ")[0]);
+      expect(cached.tokens.vision).toBe(0);
+      expect(cached.kv_cache_bytes).toBe(cache.bytes());
+      // ask on a VoCo model goes through the cache and counts the compression once
+      const asked = askImage(v.model, v.vocab, img, qa.question, { hooks, vocoTokens: 2, maxNewTokens: 3 });
+      expect(asked.answer).toBe(cached.answer);
+      expect(asked.flops).toBeCloseTo(cached.flops + flops, -3);
+    }
   });
 });
