@@ -91,12 +91,14 @@ export function registerEvalCommands(program: Command): void {
   program
     .command("demo")
     .description("answer questions about a few generated scenes with the shipped models, with correctness and cost")
-    .option("--models <dirs>", "comma-separated model folders", DEFAULT_DEMO_MODELS.join(","))
+    .option("--models <dirs>", `comma-separated model folders (default: the shipped ${DEFAULT_DEMO_MODELS.join(", ")})`)
     .option("--scenes <n>", "number of scenes", "6")
     .option("--first <n>", "first test scene index", "0")
     .option("--json", "print JSON")
-    .action((opts: { models: string; scenes: string; first: string; json?: boolean }) => {
-      const dirs = opts.models.split(",").map((d) => d.trim()).filter((d) => d !== "");
+    .action((opts: { models?: string; scenes: string; first: string; json?: boolean }) => {
+      // the shipped set: whichever of them this checkout has (the full model at least)
+      const dirs = opts.models !== undefined ? opts.models.split(",").map((d) => d.trim()).filter((d) => d !== "")
+        : DEFAULT_DEMO_MODELS.filter((d, i) => i === 0 || existsSync(resolveModelDir(d)));
       const models = dirs.map((dir) => {
         const { model, vocab, info } = loadVlmDir(resolveModelDir(dir));
         const method = methodOf(info);
@@ -170,7 +172,7 @@ function evalProgress(): (done: number, total: number) => void {
 }
 
 /** The shipped models, relative to the package (checkpoints/). */
-const DEFAULT_DEMO_MODELS = ["checkpoints/small-vlm"];
+const DEFAULT_DEMO_MODELS = ["checkpoints/small-vlm", "checkpoints/small-voco-1", "checkpoints/small-voco-8", "checkpoints/small-atp-25"];
 
 /** A model folder given relative to the current directory, or else to the package root (shipped checkpoints). */
 function resolveModelDir(dir: string): string {

@@ -18,6 +18,8 @@ export interface AskResult {
   flops: number;
   ms: { total: number; prefill: number; decode: number };
   kv_cache_bytes: number;
+  /** Vision tokens each decoder layer saw in the prefill (fewer than tokens.vision under pruning). */
+  vision_per_layer: number[];
   /** Answers from a VoCo cache: the one-time cost of compressing the image (stage 1), not in flops/ms. */
   compression?: { flops: number; ms: number; voco_tokens: number };
 }
@@ -62,6 +64,7 @@ export function askImage(model: LlavaForCausalLM, vocab: Vocab, img: RgbImage, q
     answer: vocab.decode(generated, { skipSpecial: true }),
     tokens: { vision: batch.visionTokens[0], prompt: batch.layout.length[0], generated: generated.length },
     flops, ms: { total: t2 - t0, prefill: t1 - t0, decode: t2 - t1 }, kv_cache_bytes: cache.bytes(),
+    vision_per_layer: p.stats.map((s) => s.vision[0]),
   };
 }
 
@@ -96,5 +99,6 @@ export function askFromVocoCache(model: LlavaForCausalLM, vocab: Vocab, voco: Vo
     answer: vocab.decode(generated, { skipSpecial: true }),
     tokens: { vision: 0, prompt: voco.N + text.length, generated: generated.length },
     flops, ms: { total: t2 - t0, prefill: t1 - t0, decode: t2 - t1 }, kv_cache_bytes: voco.bytes(),
+    vision_per_layer: fed.stats.map(() => 0),
   };
 }
