@@ -11,7 +11,7 @@ import type { AtpHooks } from "../compress/atp/hooks.js";
 import { isSplit, SPLITS, type Split } from "../data/splits.js";
 import { makeExample } from "../data/stream.js";
 import { askImage } from "../eval/ask.js";
-import { formatEvalReport, runEvalReport } from "../eval/report.js";
+import { formatEvalReport, formatTemplates, runEvalReport } from "../eval/report.js";
 import { describeKernels } from "../kernels/index.js";
 import { exportVlmDir } from "../train/export.js";
 import { loadVlmDir, methodOf } from "../train/model-dir.js";
@@ -27,10 +27,11 @@ export function registerEvalCommands(program: Command): void {
     .option("--n <n>", "number of images (each with several questions)", "200")
     .option("--seed <s>", "dataset seed: evaluate fresh examples generated from this seed", "0")
     .option("--json", "print the results JSON on stdout")
+    .option("--by-template", "also print accuracy and the most frequent answer per question template")
     .option("--out <file>", "also write the results JSON to this file")
     .option("--kind <kind>", "image or video (default: what the model was trained on)")
     .option("--voco-mask <on|off>", "override the VoCo mask of a model with <voco> tokens (off on a VoCo model: its upper bound; on for an upper-bound model: its lower bound)")
-    .action((opts: { model: string; split: string; n: string; seed: string; json?: boolean; out?: string; vocoMask?: string; kind?: string }) => {
+    .action((opts: { model: string; split: string; n: string; seed: string; json?: boolean; byTemplate?: boolean; out?: string; vocoMask?: string; kind?: string }) => {
       if (!isSplit(opts.split)) throw new UsageError(`--split: "${opts.split}" is not one of ${SPLITS.join(", ")}`);
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got "${opts.seed}"`);
@@ -51,7 +52,7 @@ export function registerEvalCommands(program: Command): void {
       });
       if (process.stderr.isTTY) process.stderr.write("\n");
       if (opts.out !== undefined) writeFileSync(opts.out, JSON.stringify(r, null, 2) + "\n");
-      console.log(opts.json ? JSON.stringify(r, null, 2) : formatEvalReport(r));
+      console.log(opts.json ? JSON.stringify(r, null, 2) : formatEvalReport(r) + (opts.byTemplate ? "\n\n" + formatTemplates(r) : ""));
     });
 
   program

@@ -31,6 +31,33 @@ export interface EvalReport {
   /** Vision tokens alive, averaged over layers and questions, as a fraction; and per layer (tokens). */
   kept_fraction: number;
   kept_per_layer: number[];
+  /** Per question template: accuracy, count, and the model's most frequent answer with its share
+   * (a model that always says "yes" shows here, not in the per-type figures). */
+  per_template: Record<string, TemplateStats>;
+}
+
+export interface TemplateStats {
+  accuracy: number;
+  n: number;
+  top_prediction: string;
+  top_share: number;
+}
+
+/** Per-template accuracy and the most frequent predicted answer. */
+export function templateStats(results: readonly { template: string; predicted: string; correct: boolean }[]): Record<string, TemplateStats> {
+  const groups = new Map<string, { ok: number; n: number; preds: Map<string, number> }>();
+  for (const q of results) {
+    const g = groups.get(q.template) ?? { ok: 0, n: 0, preds: new Map<string, number>() };
+    g.n++; g.ok += q.correct ? 1 : 0;
+    g.preds.set(q.predicted, (g.preds.get(q.predicted) ?? 0) + 1);
+    groups.set(q.template, g);
+  }
+  const out: Record<string, TemplateStats> = {};
+  for (const [t, g] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    const [top, count] = [...g.preds].reduce((best, e) => (e[1] > best[1] ? e : best));
+    out[t] = { accuracy: g.ok / g.n, n: g.n, top_prediction: top, top_share: count / g.n };
+  }
+  return out;
 }
 
 export interface ReportOptions {
@@ -89,7 +116,18 @@ export function runEvalReport(model: LlavaForCausalLM, vocab: Vocab, o: ReportOp
     blind_accuracy: blind.accuracy, blind_per_type: blind.per_type, flops_per_question: perQ,
     vision_tokens_per_question: (model.vcfg.vision.image_size / model.vcfg.vision.patch_size) ** 2,
     ...timing, kept_fraction: keptFraction(r.stats), kept_per_layer: keptPerLayer(r.stats),
+    per_template: templateStats(r.results),
   };
+}
+
+export function formatTemplates(r: EvalReport): string {
+  const names = Object.keys(r.per_template);
+  const w = Math.max(8, ...names.map((t) => t.length));
+  return [`${"template".padEnd(w)}  accuracy     n  most frequent answer`,
+    ...names.map((t) => {
+      const s = r.per_template[t];
+      return `${t.padEnd(w)}  ${(100 * s.accuracy).toFixed(1).padStart(7)}%  ${String(s.n).padStart(4)}  ${s.top_prediction} (${(100 * s.top_share).toFixed(0)}%)`;
+    })].join("\n");
 }
 
 export function formatEvalReport(r: EvalReport): string {

@@ -14,7 +14,7 @@ import { toFloat } from "../../src/data/image.js";
 import { noGrad } from "../../src/tensor/autograd.js";
 import { KVCache } from "../../src/model/kv-cache.js";
 import { argmax, prefill } from "../../src/model/generate.js";
-import { runEvalReport } from "../../src/eval/report.js";
+import { runEvalReport, templateStats } from "../../src/eval/report.js";
 import { summarize } from "../../src/eval/vqa.js";
 import { loadVlmDir, type LoadedVlm } from "../../src/train/model-dir.js";
 import { runRecipe } from "../../src/train/run.js";
@@ -35,6 +35,7 @@ describe("eval", () => {
       expect(r[k]).toBeGreaterThanOrEqual(0);
     }
     expect(Object.keys(r.per_type).length).toBeGreaterThan(1);
+    expect(Object.values(r.per_template).reduce((n, t) => n + t.n, 0)).toBe(r.n);
     expect(r.blind_accuracy).toBeGreaterThan(0); // the prior answers yes/no questions half right
     expect(r.kv_cache_bytes).toBeGreaterThan(0);
   });
@@ -42,6 +43,15 @@ describe("eval", () => {
   it("summarize counts per type by hand", () => {
     const s = summarize([{ type: "a", correct: true }, { type: "a", correct: false }, { type: "b", correct: true }]);
     expect(s).toEqual({ accuracy: 2 / 3, per_type: { a: 0.5, b: 1 }, n: 3 });
+  });
+
+  it("per-template stats name the most frequent answer, by hand", () => {
+    const q = (template: string, predicted: string, correct: boolean) => ({ template, predicted, correct });
+    const t = templateStats([q("e/x", "yes", true), q("e/x", "yes", false), q("e/x", "no", true), q("c/y", "4", false)]);
+    expect(t).toEqual({
+      "c/y": { accuracy: 0, n: 1, top_prediction: "4", top_share: 1 },
+      "e/x": { accuracy: 2 / 3, n: 3, top_prediction: "yes", top_share: 2 / 3 },
+    });
   });
 
   it("ask generates an answer with its cost, and refuses an image of the wrong size unless resized", () => {
