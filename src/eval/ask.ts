@@ -8,7 +8,7 @@ import { KVCache } from "../model/kv-cache.js";
 import type { LlavaForCausalLM, VlmHooks } from "../model/vlm.js";
 import { noGrad } from "../tensor/autograd.js";
 import { encodeConversation } from "../train/format.js";
-import { compressImage, type VocoCache } from "../compress/voco/cache.js";
+import { compressImage, modelFingerprint, type VocoCache } from "../compress/voco/cache.js";
 import { feedTextWithStats } from "../compress/voco/two-stage.js";
 import { Tensor } from "../tensor/tensor.js";
 
@@ -70,9 +70,10 @@ export function askImage(model: LlavaForCausalLM, vocab: Vocab, img: RgbImage, q
 
 /** Stage 1 of VoCo-LLaMA's cached inference: [BOS, image, <voco> x N] -> the N tokens' K/V, with its cost. */
 export function compressForQuestions(model: LlavaForCausalLM, vocab: Vocab, img: RgbImage, vocoTokens: number): { cache: VocoCache; flops: number; ms: number } {
+  const modelId = modelFingerprint(model); // hashes every weight (~14 ms on small): not part of stage 1's cost
   const t0 = performance.now();
   const prefix = [vocab.special("<s>"), vocab.special("<image>"), ...Array<number>(vocoTokens).fill(vocab.special("<voco>"))];
-  const cache = compressImage(model, prefix, toFloat(img, "chw", model.vcfg.image_mean, model.vcfg.image_std));
+  const cache = compressImage(model, prefix, toFloat(img, "chw", model.vcfg.image_mean, model.vcfg.image_std), modelId);
   const c = model.cfg, P = (model.vcfg.vision.image_size / model.vcfg.vision.patch_size) ** 2, T = prefix.length - 1 + P;
   // stage 1 is a causal prefill of T tokens: every layer sees all of them
   const stats = Array.from({ length: c.num_hidden_layers }, () => ({ tokens: Int32Array.of(T), vision: Int32Array.of(P), attnPairs: Float64Array.of((T * (T + 1)) / 2) }));

@@ -225,5 +225,4 @@ export class CLIPVisionModel extends Module {
     const features = idxs.map((idx) => reshape(gatherRows(reshape(states[idx - 1], [B * T, D]), sel), [B, T - 1, D]));
     return { features, probs };
   }
-
 }

@@ -1,7 +1,7 @@
 // Compact copies of model folders for shipping: the weights in f16/bf16, the training state
 // (optimizer.safetensors, trainer_state.json) left behind, ATP modules carried along, and a note of
 // where the copy came from in config.json's `vlmc` block. The copy loads like the original.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadSafetensorsFile, saveSafetensorsFile, type WriteDtype } from "../model/safetensors.js";
 import { loadVlmDir } from "./model-dir.js";
@@ -38,6 +38,6 @@ export function exportVlmDir(src: string, dst: string, dtype: WriteDtype, extraI
     copyFileSync(join(src, f), join(dst, f));
     files.push(join(dst, f));
   }
-  const bytes = files.reduce((s, f) => s + readFileSync(f).length, 0);
+  const bytes = files.reduce((s, f) => s + statSync(f).size, 0);
   return { files, bytes };
 }

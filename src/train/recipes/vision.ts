@@ -38,7 +38,7 @@ const LABEL_NAMES: readonly LabelName[] = ["colour", "shape", "size", "col", "ro
 /** One linear head per label on one layer's patch features. */
 class PatchHeads extends Module {
   heads: Linear[];
-  constructor(D: number, readonly labels: readonly LabelName[], G: number, rng: Rng) {
+  constructor(D: number, labels: readonly LabelName[], G: number, rng: Rng) {
     super();
     const classes = patchClasses(G);
     this.heads = labels.map((l) => new Linear(D, classes[l], true, { rng }));
@@ -85,25 +85,20 @@ function imageBatch(model: VisionPretrainModel, split: "train" | "val", start: n
 /** Sum over layers and labels of the heads' CE, and the logits per layer and label. */
 function headLoss(model: VisionPretrainModel, b: ImageBatch): { loss: Tensor; logits: Tensor[][] } {
   const { features } = model.vision.layerFeatures(b.pixels, b.B, model.layers); // each (B, P, D)
-  let loss: Tensor | null = null;
   const logits = features.map((feat, li) => {
     const f = reshape(feat, [-1, feat.shape[2]]);
-    return model.patch_heads[li].heads.map((head, k) => {
-      const z = head.forward(f);
-      const ce = crossEntropy(z, b.labels[model.labels[k]]);
-      loss = loss === null ? ce : add(loss, ce);
-      return z;
-    });
+    return model.patch_heads[li].heads.map((head) => head.forward(f));
   });
-  return { loss: loss as unknown as Tensor, logits };
+  const terms = logits.flatMap((perLabel) => perLabel.map((z, k) => crossEntropy(z, b.labels[model.labels[k]])));
+  return { loss: terms.reduce((a, t) => add(a, t)), logits };
 }
 
-/** Accuracy over object patches (label > 0; for `centre`, over all patches and over centre patches). */
-function accuracyOn(logits: Tensor, labels: Int32Array, which: "objects" | "all" | "positive"): number {
+/** Accuracy of the argmax over all patches, or over those whose label is not 0 (object patches; centre cells). */
+function accuracyOn(logits: Tensor, labels: Int32Array, positiveOnly: boolean): number {
   const V = logits.shape[1];
   let ok = 0, n = 0;
   for (let i = 0; i < labels.length; i++) {
-    if (which !== "all" && labels[i] === 0) continue;
+    if (positiveOnly && labels[i] === 0) continue;
     let best = 0;
     for (let v = 1; v < V; v++) if (logits.data[i * V + v] > logits.data[i * V + best]) best = v;
     ok += best === labels[i] ? 1 : 0; n++;
@@ -127,10 +122,10 @@ export function visionTask(cfg: VisionRecipeConfig, model: VisionPretrainModel):
         model.layers.forEach((layer, li) => {
           const tag = model.layers.length > 1 ? `l${layer}_` : "";
           model.labels.forEach((name, k) => {
-            out[`${tag}${name}_acc`] = accuracyOn(logits[li][k], b.labels[name], name === "centre" ? "positive" : "objects");
+            out[`${tag}${name}_acc`] = accuracyOn(logits[li][k], b.labels[name], true);
           });
           const colour = model.labels.indexOf("colour");
-          if (colour >= 0) out[`${tag}background_acc`] = accuracyOn(logits[li][colour], b.labels.colour, "all");
+          if (colour >= 0) out[`${tag}background_acc`] = accuracyOn(logits[li][colour], b.labels.colour, false);
         });
         return out;
       });
