@@ -38,9 +38,9 @@ export function askImage(model: LlavaForCausalLM, vocab: Vocab, img: RgbImage, q
     img = resizeImage(img, S, S);
   }
   if ((o.vocoTokens ?? 0) > 0 && o.hooks?.adjustLayout !== undefined) {
-    // A VoCo model with its mask: answer through the cache (decoding after a masked prefill would
-    // see the vision K/V the mask hides: decodeOne attends to every cached key). The question's cost
-    // then includes compressing the image once.
+    // A VoCo model with its mask: answer through the VoCo cache, as the method is used (a masked
+    // prefill would answer the same but keep the whole vision K/V). The question's cost then
+    // includes compressing the image once.
     const c = compressForQuestions(model, vocab, img, o.vocoTokens ?? 0);
     const r = askFromVocoCache(model, vocab, c.cache, question, o);
     return { ...r, flops: r.flops + c.flops, ms: { ...r.ms, total: r.ms.total + c.ms, prefill: r.ms.prefill + c.ms }, compression: { flops: c.flops, ms: c.ms, voco_tokens: c.cache.N } };

@@ -10,11 +10,18 @@ export class LayerKV {
   readonly v: Float32Array;
   /** (B) filled entries per row. */
   readonly len: Int32Array;
+  /**
+   * (B) first cache entry a later token of each row may see: what the row's last cached token saw.
+   * 0 for causal prompts; after a VoCo-masked prefill, the first VoCo entry, so decoded tokens stay
+   * blocked from the vision K/V exactly as the prompt's text was.
+   */
+  readonly visibleFrom: Int32Array;
 
   constructor(readonly B: number, readonly capacity: number, readonly NKV: number, readonly HS: number) {
     this.k = new Float32Array(B * capacity * NKV * HS);
     this.v = new Float32Array(B * capacity * NKV * HS);
     this.len = new Int32Array(B);
+    this.visibleFrom = new Int32Array(B);
   }
 
   /**

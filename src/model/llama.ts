@@ -71,16 +71,20 @@ export interface DecoderOutput {
 }
 
 /**
- * Key ranges against a cache: a query whose in-chunk range starts at 0 also sees the whole cache
- * (ordinary causal decoding); one whose range starts later (a VoCo-style block inside the chunk)
- * sees only chunk keys. Padding sees nothing.
+ * Key ranges against a cache: a query whose in-chunk range starts at 0 also sees the cache from the
+ * row's visibleFrom on (what its last cached token saw: all of it after a causal prompt); one whose
+ * range starts later (a VoCo-style block inside the chunk) sees only chunk keys. Padding sees nothing.
+ * Afterwards visibleFrom is what the chunk's last token saw, so a block holds for every later token.
  */
-function cachedRanges(L: TokenLayout, before: Int32Array): { keyLo: Int32Array; keyHi: Int32Array } {
+function cachedRanges(L: TokenLayout, before: Int32Array, kv: LayerKV): { keyLo: Int32Array; keyHi: Int32Array } {
   const keyLo = new Int32Array(L.B * L.T), keyHi = new Int32Array(L.B * L.T);
-  for (let b = 0; b < L.B; b++) for (let t = 0; t < L.length[b]; t++) {
-    const i = b * L.T + t;
-    keyLo[i] = L.keyLo[i] === 0 ? 0 : before[b] + L.keyLo[i];
-    keyHi[i] = before[b] + L.keyHi[i];
+  for (let b = 0; b < L.B; b++) {
+    for (let t = 0; t < L.length[b]; t++) {
+      const i = b * L.T + t;
+      keyLo[i] = L.keyLo[i] === 0 ? kv.visibleFrom[b] : before[b] + L.keyLo[i];
+      keyHi[i] = before[b] + L.keyHi[i];
+    }
+    if (L.length[b] > 0) kv.visibleFrom[b] = keyLo[b * L.T + L.length[b] - 1];
   }
   return { keyLo, keyHi };
 }
@@ -140,7 +144,7 @@ export class LlamaAttention extends Module {
     } else {
       if (bias !== null) throw new OpError("LlamaAttention", "a key bias cannot be combined with a KV cache");
       const before = kv.append(k, v, L.length);
-      ranges = cachedRanges(L, before);
+      ranges = cachedRanges(L, before, kv);
       const views = kv.views(); // (B, capacity, NKV, HS)
       res = attention(q, views.k, views.v, { ...ranges, returnProbs: wantProbs });
     }

@@ -81,6 +81,30 @@ describe.each(availableKernelSets())("LLaMA decoder (%s kernels)", (set) => {
     }
   });
 
+  it("a block in the prompt (VoCo-style: later tokens see keys from index 3 on) holds for every decoded token", () => {
+    const m = model();
+    const prompt = [2, 9, 4, 13, 7, 21, 6], cont = [3, 18, 5], full = [...prompt, ...cont];
+    // the reference: one cache-free pass over prompt + continuation with the block on every token from 5 on
+    const Lfull = causalLayout([text(full.length)]);
+    for (let t = 5; t < full.length; t++) Lfull.keyLo[t] = 3;
+    const ref = noGrad(() => m.forwardLayout(Int32Array.from(full), Lfull).logits);
+    const L = causalLayout([text(prompt.length)]);
+    for (let t = 5; t < prompt.length; t++) L.keyLo[t] = 3;
+    const { h } = embeds(m, [prompt]);
+    const cache = new KVCache(1, 16, cfg.num_hidden_layers, cfg.num_key_value_heads, cfg.hidden_size / cfg.num_attention_heads);
+    const p = prefill(m, h, L, cache);
+    expectAllclose(p.logits.data, ref.data.subarray((prompt.length - 1) * 23, prompt.length * 23), TOL, "prefill");
+    for (let s = 0; s < cont.length; s++) {
+      const { logits } = decodeOne(m, Int32Array.of(cont[s]), cache);
+      const t = prompt.length + s;
+      expectAllclose(logits.data, ref.data.subarray(t * 23, (t + 1) * 23), TOL, `decode step ${s}`);
+      // seeing the blocked keys would give the causal logits instead: the block must matter here
+      const causal = llama64(m, full.slice(0, t + 1)).subarray(t * 23);
+      expect(Math.max(...Array.from(logits.data, (x, j) => Math.abs(x - causal[j])))).toBeGreaterThan(1e-3);
+    }
+    expect(Array.from(cache.layers.map((l) => l.visibleFrom[0]))).toEqual([3, 3, 3]);
+  });
+
   it("stops a row at EOS", () => {
     const m = model();
     const { h } = embeds(m, [[1, 2, 3]]);
