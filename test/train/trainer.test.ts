@@ -45,6 +45,25 @@ describe("trainer", () => {
     expect(plain.vcfg.mm_projector_norm).toBe(false);
   });
 
+  it("text scenes: a text-only stage trains and reports its accuracy; --vision with --init swaps in that vision tower", async () => {
+    const visionDir = tmp();
+    await runRecipe({ recipe: "vision", out: visionDir, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, seed: 5 }, ...quiet });
+    const textDir = tmp();
+    const r = await runRecipe({ recipe: "vlm", out: textDir, overrides: { preset: "tiny", steps: 8, batch_size: 4, eval_every: 8, eval_examples: 4, text_scene_fraction: 1, lr: 3e-3, warmup: 1 }, ...quiet });
+    expect(r.result.losses[7]).toBeLessThan(r.result.losses[0]);
+    const acc = r.result.lastEval?.val_text_scene_accuracy;
+    expect(acc).toBeGreaterThanOrEqual(0);
+    expect(acc).toBeLessThanOrEqual(1);
+    const swapped = newVlm({ ...VLM_DEFAULTS, preset: "tiny", init: textDir, vision: visionDir }, loadVlmDir(textDir).vocab, () => {});
+    const want = loadVlmDir(textDir).model; // the text stage's own (random) tower differs from the trained one
+    const name = "vision_model.encoder.layers.0.self_attn.q_proj.weight";
+    const got = swapped.model.vision_tower.vision_tower.stateDict().get(name)!.data;
+    expect(got).not.toEqual(want.model.vision_tower.vision_tower.stateDict().get(name)!.data);
+    const { loadVisionDir } = await import("../../src/train/model-dir.js");
+    expect(got).toEqual(loadVisionDir(visionDir).model.stateDict().get(name)!.data);
+    expect(swapped.model.vision_tower.parameters().every((p) => !p.requiresGrad)).toBe(true);
+  });
+
   it("resuming from a checkpoint takes exactly the steps of an uninterrupted run", async () => {
     const overrides = { preset: "tiny", steps: 6, batch_size: 2, eval_every: 0, save_every: 0, warmup: 2 };
     const full = await runRecipe({ recipe: "vlm", out: tmp(), overrides, ...quiet });

@@ -21,3 +21,14 @@ export function captionOf(scene: Scene, absent = false): string {
   }
   return parts.join(" , ");
 }
+
+/**
+ * The scene in words for text-only pretraining of the LLM: every object as "size colour shape col row"
+ * with the column and row of its centre on a G x G grid (12, the small model's patch grid; the
+ * vocabulary has the numbers 0-16), in drawing order, joined by commas. It carries what the questions
+ * need, so the LLM can learn to answer questions about a scene before it learns to see one.
+ */
+export function sceneText(scene: Scene, G = 12): string {
+  const cell = (f: number) => Math.min(G - 1, Math.max(0, Math.floor(f * G)));
+  return scene.objects.map((o) => `${o.size} ${o.colour} ${o.shape} ${cell(o.x)} ${cell(o.y)}`).join(" , ");
+}

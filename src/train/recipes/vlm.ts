@@ -2,19 +2,20 @@
 // LLM trained on multi-turn ShapesQA conversations with the loss on the answers only.
 // NOTE: LLaVA-1.5 has two stages (projector-only pretraining on captions, then full fine-tuning);
 // we have no caption data and a small LLM trained from scratch, so this is one stage on QA.
-import { makeExample } from "../../data/stream.js";
-import { CAPTION_QUESTION, captionOf } from "../../data/shapes/caption.js";
+import { makeExample, type Example } from "../../data/stream.js";
+import { CAPTION_QUESTION, captionOf, sceneText } from "../../data/shapes/caption.js";
 import type { Scene } from "../../data/shapes/scene.js";
 import { IMAGE_QUESTION_TYPES, type QuestionType } from "../../data/shapes/templates.js";
 import type { DifficultyName } from "../../data/splits.js";
 import { DIFFICULTIES } from "../../data/splits.js";
 import type { Vocab } from "../../data/vocab.js";
 import { presetConfig, type PresetName } from "../../model/presets.js";
-import { LlavaForCausalLM } from "../../model/vlm.js";
+import { LlavaForCausalLM, type VlmExample } from "../../model/vlm.js";
 import { crossEntropy } from "../../tensor/ops/loss.js";
 import { IGNORE_INDEX } from "../../tensor/ops/loss.js";
 import { evaluateVqa } from "../../eval/vqa.js";
-import { toVlmExample } from "../format.js";
+import { encodeConversation, toVlmExample } from "../format.js";
+import { argmax } from "../../model/generate.js";
 import { loadVisionDir, loadVlmDir, saveVlmDir } from "../model-dir.js";
 import { vocoMaskHooks } from "../../compress/voco/mask.js";
 import { videoForward } from "../../compress/voco/video-train.js";
@@ -48,6 +49,10 @@ export const VLM_DEFAULTS = {
   caption_fraction: 0,
   /** Captions also name one colour the scene lacks ("no red objects"). */
   caption_absent: false,
+  /** Fraction of training examples whose image is replaced by the scene in words ("large red circle
+   * 3 7 , ..."): text-only pretraining of the LLM's question answering (a vlmc option: LLaVA's LLM
+   * arrives pretrained; ours starts from scratch). 1 = a text-only stage that never sees an image. */
+  text_scene_fraction: 0,
   /** Restrict training questions to these types (comma-separated, e.g. "existence,count"); "" = all. */
   question_types: "",
   /** Train (and evaluate) on ShapesVideoQA clips: with voco_mask, frames are compressed one by one
@@ -93,8 +98,9 @@ export function newVlm(cfg: VlmRecipeConfig, vocab: Vocab, log: (l: string) => v
   if (cfg.init !== "") {
     const init = loadVlmDir(cfg.init);
     if (init.vocab.tokens.join("\n") !== vocab.tokens.join("\n")) throw new Error(`${cfg.init}: its vocabulary differs from this recipe's`);
-    init.model.model.vision_tower.setTrainable(false);
     log(`initialised from ${cfg.init}`);
+    if (cfg.vision !== "") loadVisionInto(init.model, cfg.vision, log); // e.g. a text-pretrained LLM meets a new ViT
+    init.model.model.vision_tower.setTrainable(false);
     return init.model;
   }
   const vc = { ...presetConfig(cfg.preset as PresetName, vocab.size, vocab.special("<image>"), vocab.special("<voco>")), mm_projector_norm: cfg.projector_norm };
@@ -104,15 +110,19 @@ export function newVlm(cfg: VlmRecipeConfig, vocab: Vocab, log: (l: string) => v
     for (let i = 0; i < w.length; i++) w[i] = cfg.embed_init_std * rng.normal();
   }
   if (cfg.vision !== "") {
-    const v = loadVisionDir(cfg.vision);
-    if (JSON.stringify(v.config) !== JSON.stringify(vc.vision)) throw new Error(`${cfg.vision}: vision config differs from preset ${cfg.preset}'s`);
-    model.model.vision_tower.vision_tower.loadStateDict(v.model.stateDict());
-    log(`vision tower loaded from ${cfg.vision}`);
+    loadVisionInto(model, cfg.vision, log);
   } else {
     log("warning: no --vision folder given: the vision tower stays random (only useful for tests)");
   }
   model.model.vision_tower.setTrainable(false);
   return model;
+}
+
+function loadVisionInto(model: LlavaForCausalLM, dir: string, log: (l: string) => void): void {
+  const v = loadVisionDir(dir);
+  if (JSON.stringify(v.config) !== JSON.stringify(model.vcfg.vision)) throw new Error(`${dir}: its vision config differs from the model's`);
+  model.model.vision_tower.vision_tower.loadStateDict(v.model.stateDict());
+  log(`vision tower loaded from ${dir}`);
 }
 
 export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vocab, recipe = "vlm", atpFrom?: string): TrainTask {
@@ -156,6 +166,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
         kind: cfg.video ? "video" : "image", videoVocoTokens: cfg.video && cfg.voco_mask ? cfg.voco_tokens : 0 });
       const extra: Record<string, number> = {};
       if (hard !== null) extra.val_kept_fraction = keptFraction(r.stats);
+      if (cfg.text_scene_fraction > 0) extra.val_text_scene_accuracy = textSceneAccuracy(cfg.eval_examples);
       return { val_accuracy: r.accuracy, ...extra, ...Object.fromEntries(Object.entries(r.per_type).map(([k, v]) => [`val_${k}`, v])) };
     },
     saveModel(dir: string): void {
@@ -185,10 +196,41 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     return { loss: crossEntropy(logits, targets), targets: n, tokens };
   }
 
+  /** The example with its image replaced by the scene in words (no image token, no pixels). */
+  function textSceneExample(ex: Example): VlmExample {
+    const { ids, labels } = encodeConversation(ex.conversations, vocab, 0);
+    const scene = vocab.encode(sceneText(ex.scene as Scene));
+    return { ids: [ids[0], ...scene, ...ids.slice(1)], labels: [labels[0], ...scene.map(() => IGNORE_INDEX), ...labels.slice(1)], images: [] };
+  }
+
+  /** Answer accuracy (every answer token right, teacher-forced) on n val scenes given in words. */
+  function textSceneAccuracy(n: number): number {
+    let right = 0, total = 0;
+    noGrad(() => {
+      for (let s = 0; s < n; s += 8) {
+        const exs = Array.from({ length: Math.min(8, n - s) }, (_, i) =>
+          textSceneExample(makeExample("image", s + i, { split: "val", seed: cfg.data_seed, size, questions: cfg.questions, difficulty, render: false })));
+        const batch = model.buildBatch(exs);
+        const logits = model.forwardBatch(batch).logits, V = logits.shape[logits.shape.length - 1], t = batch.targets;
+        let ok = true, inAnswer = false;
+        for (let i = 0; i < t.length; i++) {
+          if (t[i] === IGNORE_INDEX) { if (inAnswer) { right += ok ? 1 : 0; total++; } inAnswer = false; ok = true; continue; }
+          inAnswer = true;
+          if (argmax(logits.data.subarray(i * V, (i + 1) * V)) !== t[i]) ok = false;
+        }
+        if (inAnswer) { right += ok ? 1 : 0; total++; }
+      }
+    });
+    return total === 0 ? 0 : right / total;
+  }
+
   function imageMicro(index: number): MicroResult {
     const exs = Array.from({ length: cfg.batch_size }, (_, i) => {
       const k = cfg.train_examples > 0 ? (index * cfg.batch_size + i) % cfg.train_examples : index * cfg.batch_size + i;
-      const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty, types: questionTypes });
+      // a deterministic share of the examples are text scenes (a hash of k other than the captions')
+      const textScene = cfg.text_scene_fraction > 0 && ((Math.imul(k + 7, 2246822519) >>> 0) / 4294967296) < cfg.text_scene_fraction;
+      const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty, types: questionTypes, render: !textScene });
+      if (textScene) return textSceneExample(ex);
       // a deterministic share of the examples become captions (the hash keeps it a pure function of k)
       const caption = cfg.caption_fraction > 0 && ((Math.imul(k + 1, 2654435761) >>> 0) / 4294967296) < cfg.caption_fraction;
       const conv = caption ? [{ from: "human" as const, value: `<image>\n${CAPTION_QUESTION}` }, { from: "gpt" as const, value: captionOf(ex.scene as Scene, cfg.caption_absent) }] : ex.conversations;
