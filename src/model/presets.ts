@@ -17,10 +17,14 @@ function vision(image: number, patch: number, width: number, layers: number, hea
   };
 }
 
-function text(vocab: number, width: number, layers: number, heads: number, kvHeads: number, inter: number): LlamaConfig {
+// Init spread of the LLM (and projector) weights: 1/sqrt(width) for the trained sizes, not HF LLaMA's
+// 0.02 (tuned for width ~4096). At 0.02 a 256-wide LLaMA trained from scratch sits in a long plateau
+// before it learns content look-ups ("is the asked token in the context?": chance after 1,500 steps,
+// 96% after 800 steps at 1/sqrt(256) = 0.0625; scripts/membership-toy.mjs). tiny keeps 0.02 (tests only).
+function text(vocab: number, width: number, layers: number, heads: number, kvHeads: number, inter: number, init = 1 / Math.sqrt(width)): LlamaConfig {
   return {
     vocab_size: vocab, hidden_size: width, intermediate_size: inter, num_hidden_layers: layers, num_attention_heads: heads,
-    num_key_value_heads: kvHeads, rms_norm_eps: 1e-6, rope_theta: 10000, max_position_embeddings: 2048, initializer_range: 0.02,
+    num_key_value_heads: kvHeads, rms_norm_eps: 1e-6, rope_theta: 10000, max_position_embeddings: 2048, initializer_range: init,
   };
 }
 
@@ -30,7 +34,7 @@ export function presetConfig(name: PresetName, vocab: number, imageToken: number
     voco_token_index: vocoToken, image_mean: CLIP_MEAN, image_std: CLIP_STD };
   switch (name) {
     case "tiny":
-      return { ...base, vision: vision(32, 8, 32, 2, 2), text: text(vocab, 32, 2, 2, 1, 64) };
+      return { ...base, vision: vision(32, 8, 32, 2, 2), text: text(vocab, 32, 2, 2, 1, 64, 0.02) };
     case "small": // ViT 4 x 192, LLM 6 x 256 (SwiGLU width 688 = LLaMA's 2.69x ratio)
       return { ...base, vision: vision(192, 16, 192, 4, 3), text: text(vocab, 256, 6, 4, 4, 688) };
     case "llava576":

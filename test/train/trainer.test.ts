@@ -9,6 +9,7 @@ import { resolveRecipeConfig, runRecipe } from "../../src/train/run.js";
 import { parseOverrides } from "../../src/train/config.js";
 import { newVlm, VLM_DEFAULTS } from "../../src/train/recipes/vlm.js";
 import { buildVocab } from "../../src/train/format.js";
+import { presetConfig } from "../../src/model/presets.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "vlmc-train-"));
 const quiet = { quiet: true, log: () => {} };
@@ -43,6 +44,15 @@ describe("trainer", () => {
     expect(std(wide.model.embed_tokens.weight.data)).toBeLessThan(1.1);
     expect(wide.vcfg.mm_projector_norm).toBe(true);
     expect(plain.vcfg.mm_projector_norm).toBe(false);
+    // init_std: the LLM's and projector's weights start with that spread; the preset's otherwise
+    const spread = newVlm({ ...base, init_std: 0.2 }, buildVocab(), () => {});
+    expect(spread.cfg.initializer_range).toBe(0.2);
+    expect(std(spread.model.layers[0].mlp.gate_proj.weight.data)).toBeCloseTo(0.2, 1);
+    expect(std(spread.model.mm_projector.fc1.weight.data)).toBeCloseTo(0.2, 1);
+    expect(plain.cfg.initializer_range).toBe(0.02); // tiny's
+    expect(presetConfig("small", 100, 4).text.initializer_range).toBe(1 / 16); // 1/sqrt(256)
+    expect(presetConfig("small", 100, 4).vision.initializer_range).toBe(0.02); // the ViT keeps its own
+    expect(() => newVlm({ ...base, init_std: -1 }, buildVocab(), () => {})).toThrow(/init_std must be >= 0/);
   });
 
   it("text scenes: a text-only stage trains and reports its accuracy; --vision with --init swaps in that vision tower", async () => {

@@ -43,6 +43,9 @@ export const VLM_DEFAULTS = {
    * as Hugging Face LLaMA). A from-scratch LLM with 0.02 embeddings buries each word's identity under
    * the first layer's attention output, which averages 144 vision tokens; PyTorch's nn.Embedding default is 1. */
   embed_init_std: 0,
+  /** Init spread of the LLM and projector weights (0 = the preset's: 1/sqrt(width) for small and llava576;
+   * 0.02 = HF LLaMA's default, under which our from-scratch LLM learned question-conditioned look-ups very slowly). */
+  init_std: 0,
   /** Cycle over this many training examples (0 = a fresh example every time: the default). */
   train_examples: 0,
   /** Fraction of training examples that are scene descriptions ("what objects are there?") instead of QA. */
@@ -103,7 +106,10 @@ export function newVlm(cfg: VlmRecipeConfig, vocab: Vocab, log: (l: string) => v
     init.model.model.vision_tower.setTrainable(false);
     return init.model;
   }
-  const vc = { ...presetConfig(cfg.preset as PresetName, vocab.size, vocab.special("<image>"), vocab.special("<voco>")), mm_projector_norm: cfg.projector_norm };
+  const preset = presetConfig(cfg.preset as PresetName, vocab.size, vocab.special("<image>"), vocab.special("<voco>"));
+  if (cfg.init_std < 0) throw new Error(`init_std must be >= 0 (0 = the preset's), got ${cfg.init_std}`);
+  const text = cfg.init_std > 0 ? { ...preset.text, initializer_range: cfg.init_std } : preset.text;
+  const vc = { ...preset, text, mm_projector_norm: cfg.projector_norm };
   const model = new LlavaForCausalLM(vc, cfg.seed);
   if (cfg.embed_init_std > 0) {
     const rng = new Rng(cfg.seed + 7), w = model.model.embed_tokens.weight.data;
@@ -166,7 +172,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
         kind: cfg.video ? "video" : "image", videoVocoTokens: cfg.video && cfg.voco_mask ? cfg.voco_tokens : 0 });
       const extra: Record<string, number> = {};
       if (hard !== null) extra.val_kept_fraction = keptFraction(r.stats);
-      if (cfg.text_scene_fraction > 0) extra.val_text_scene_accuracy = textSceneAccuracy(cfg.eval_examples);
+      if (cfg.text_scene_fraction > 0) Object.assign(extra, textSceneAccuracy(cfg.eval_examples));
       return { val_accuracy: r.accuracy, ...extra, ...Object.fromEntries(Object.entries(r.per_type).map(([k, v]) => [`val_${k}`, v])) };
     },
     saveModel(dir: string): void {
@@ -203,25 +209,35 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     return { ids: [ids[0], ...scene, ...ids.slice(1)], labels: [labels[0], ...scene.map(() => IGNORE_INDEX), ...labels.slice(1)], images: [] };
   }
 
-  /** Answer accuracy (every answer token right, teacher-forced) on n val scenes given in words. */
-  function textSceneAccuracy(n: number): number {
-    let right = 0, total = 0;
+  /** Answer accuracy (every answer token right, teacher-forced) on n val scenes given in words, overall and per type. */
+  function textSceneAccuracy(n: number): Record<string, number> {
+    const right = new Map<string, number>(), total = new Map<string, number>();
     noGrad(() => {
       for (let s = 0; s < n; s += 8) {
-        const exs = Array.from({ length: Math.min(8, n - s) }, (_, i) =>
-          textSceneExample(makeExample("image", s + i, { split: "val", seed: cfg.data_seed, size, questions: cfg.questions, difficulty, render: false })));
-        const batch = model.buildBatch(exs);
-        const logits = model.forwardBatch(batch).logits, V = logits.shape[logits.shape.length - 1], t = batch.targets;
-        let ok = true, inAnswer = false;
-        for (let i = 0; i < t.length; i++) {
-          if (t[i] === IGNORE_INDEX) { if (inAnswer) { right += ok ? 1 : 0; total++; } inAnswer = false; ok = true; continue; }
-          inAnswer = true;
-          if (argmax(logits.data.subarray(i * V, (i + 1) * V)) !== t[i]) ok = false;
-        }
-        if (inAnswer) { right += ok ? 1 : 0; total++; }
+        const raw = Array.from({ length: Math.min(8, n - s) }, (_, i) =>
+          makeExample("image", s + i, { split: "val", seed: cfg.data_seed, size, questions: cfg.questions, difficulty, render: false }));
+        const batch = model.buildBatch(raw.map(textSceneExample));
+        const logits = model.forwardBatch(batch).logits, V = logits.shape[logits.shape.length - 1], t = batch.targets, T = batch.layout.T;
+        raw.forEach((ex, b) => {
+          let turn = 0, ok = true, inAnswer = false;
+          const close = () => {
+            const type = ex.qa[turn]?.type ?? "unknown";
+            for (const k of ["all", type]) { total.set(k, (total.get(k) ?? 0) + 1); right.set(k, (right.get(k) ?? 0) + (ok ? 1 : 0)); }
+            turn++; ok = true; inAnswer = false;
+          };
+          for (let j = 0; j < T; j++) {
+            const i = b * T + j;
+            if (t[i] === IGNORE_INDEX) { if (inAnswer) close(); continue; }
+            inAnswer = true;
+            if (argmax(logits.data.subarray(i * V, (i + 1) * V)) !== t[i]) ok = false;
+          }
+          if (inAnswer) close();
+        });
       }
     });
-    return total === 0 ? 0 : right / total;
+    const out: Record<string, number> = {};
+    for (const [k, n] of total) out[k === "all" ? "val_text_scene_accuracy" : `val_text_${k}`] = (right.get(k) ?? 0) / n;
+    return out;
   }
 
   function imageMicro(index: number): MicroResult {
