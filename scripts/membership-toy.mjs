@@ -2,8 +2,8 @@
 // The content look-up a VLM needs ("are there any red objects?"), stripped to a toy: a LLaMA sees
 // [BOS, n random tokens, SEP, (q, ANS, yes|no) x k] and answers whether q is among the n tokens.
 // It shows how the init spread of the weights decides whether a from-scratch LLaMA learns this at all
-// in a CPU budget. Session 3 (6 x 256, 8 tokens, 4 queries, batch 32, lr 1e-3, 800 steps, seeds 7-9):
-//   --init 0.02 (HF LLaMA's default): 69-71%;  --init 0.0625 (1/sqrt(width)): 96-98%.
+// in a CPU budget. Session 3 (6 x 256, 8 tokens, 4 queries, batch 32, lr 1e-3, 800 steps):
+//   --init 0.02 (HF LLaMA's default): 69-71% (seeds 8, 9);  --init 0.0625 (1/sqrt(width)): 96-98% (seeds 7, 8, 9).
 //   With --queries 1 --batch 16, 0.02 stays at chance for 4,000 steps.
 // Usage (after `npm run build`): node scripts/membership-toy.mjs [--layers 6] [--width 256] [--init 0.0625]
 //   [--lr 1e-3] [--steps 800] [--set 8] [--queries 4] [--batch 32] [--seed 7]
