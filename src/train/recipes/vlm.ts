@@ -236,7 +236,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
       }
     });
     const out: Record<string, number> = {};
-    for (const [k, n] of total) out[k === "all" ? "val_text_scene_accuracy" : `val_text_${k}`] = (right.get(k) ?? 0) / n;
+    for (const [k, count] of total) out[k === "all" ? "val_text_scene_accuracy" : `val_text_${k}`] = (right.get(k) ?? 0) / count;
     return out;
   }
 
