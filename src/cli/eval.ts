@@ -1,7 +1,7 @@
 // `vlmc eval` and `vlmc ask`: thin wrappers over eval/.
 import type { Command } from "commander";
 import { existsSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatDemo, runDemo } from "../eval/demo.js";
 import { readImage, writePng } from "../data/image-io.js";
@@ -142,7 +142,8 @@ export function registerEvalCommands(program: Command): void {
     .action((opts: { model: string; out: string; dtype: string; json?: boolean }) => {
       const dtype = ({ bf16: "BF16", f16: "F16", f32: "F32" } as const)[opts.dtype.toLowerCase() as "bf16" | "f16" | "f32"];
       if (dtype === undefined) throw new UsageError(`--dtype must be bf16, f16 or f32, got "${opts.dtype}"`);
-      const r = exportVlmDir(opts.model, opts.out, dtype, { exported_from: opts.model });
+      // the source folder's name only: a shipped config must not carry a path of the machine it was made on
+      const r = exportVlmDir(opts.model, opts.out, dtype, { exported_from: basename(resolve(opts.model)) });
       if (opts.json) { console.log(JSON.stringify(r, null, 2)); return; }
       console.log(`wrote ${r.files.length} files, ${(r.bytes / 1e6).toFixed(1)} MB, to ${opts.out}`);
     });
