@@ -39,6 +39,9 @@ export interface ExampleOptions {
   size?: number;
   /** Questions per image or clip (default 4). */
   questions?: number;
+  /** Most questions of one type per image or clip (default 1: each type at most once). More gives more
+   * answers per rendered image (denser training data); the evaluation splits keep the default. */
+  perType?: number;
   /** Render pixels (default true); false gives scene + questions only, for statistics. */
   render?: boolean;
   /** Restrict the question types (default: all of the kind's types). */
@@ -115,13 +118,19 @@ function typeOrder<T extends QuestionType>(rng: Rng, all: readonly T[], opts: Ex
   return rng.shuffled(allowed);
 }
 
-/** Ask the types in order until `k` distinct questions exist (a type with no valid question is skipped). */
-function ask<T extends QuestionType>(types: T[], k: number, gen: (t: T) => QA | null): QA[] {
+/**
+ * Ask the types in order until `k` distinct questions exist (a type with no valid question is skipped);
+ * with `perType` > 1, go round the types again, up to `perType` rounds. A repeat of an earlier question
+ * is dropped, so a scene with few distinct questions of a type gives fewer.
+ */
+function ask<T extends QuestionType>(types: T[], k: number, gen: (t: T) => QA | null, perType = 1): QA[] {
   const out: QA[] = [];
-  for (const t of types) {
-    if (out.length >= k) break;
-    const qa = gen(t);
-    if (qa && !out.some((q) => q.question === qa.question)) out.push(qa);
+  for (let round = 0; round < perType; round++) {
+    for (const t of types) {
+      if (out.length >= k) return out;
+      const qa = gen(t);
+      if (qa && !out.some((q) => q.question === qa.question)) out.push(qa);
+    }
   }
   return out;
 }
@@ -149,7 +158,7 @@ function buildImage(rng: Rng, opts: ExampleOptions): { scene: Scene; qa: QA[] } 
     extremeSize: types.slice(0, k).includes("comparison") ? (rng.bool() ? 1 : -1) : undefined,
   });
   const ctx: QuestionContext = { rng: rng.fork("questions"), askable: rules.askable, countPlan: plan };
-  return { scene, qa: ask(types, k, (t) => sceneQuestion(t, scene, ctx)) };
+  return { scene, qa: ask(types, k, (t) => sceneQuestion(t, scene, ctx), perTypeOf(opts)) };
 }
 
 /** A third each: total, per colour, per shape; per-attribute targets uniform in 0..MAX_PLANNED_COUNT. */
@@ -178,5 +187,11 @@ function buildVideo(rng: Rng, opts: ExampleOptions): { scene: VideoScene; qa: QA
     allowed: rules.allowed,
   });
   const ctx: QuestionContext = { rng: rng.fork("questions"), askable: rules.askable };
-  return { scene: clip, qa: ask(types, k, (t) => videoQuestion(t, clip, ctx)) };
+  return { scene: clip, qa: ask(types, k, (t) => videoQuestion(t, clip, ctx), perTypeOf(opts)) };
+}
+
+function perTypeOf(opts: ExampleOptions): number {
+  const p = opts.perType ?? 1;
+  if (!Number.isInteger(p) || p < 1) throw new Error(`perType must be an integer >= 1, got ${p}`);
+  return p;
 }

@@ -33,6 +33,27 @@ describe("stream", () => {
     });
   });
 
+  test("perType: repeats types for more distinct questions, keeps yes/no balance; 1 is the default data", () => {
+    let one = 0, three = 0, yes = 0, yesNo = 0;
+    for (let i = 0; i < 300; i++) {
+      const base = makeExample("image", i, { split: "train", questions: 12, render: false });
+      expect(makeExample("image", i, { split: "train", questions: 12, perType: 1, render: false }).qa).toEqual(base.qa);
+      const dense = makeExample("image", i, { split: "train", questions: 12, perType: 3, render: false });
+      expect(dense.scene).toEqual(base.scene);
+      expect(new Set(dense.qa.map((q) => q.question)).size).toBe(dense.qa.length);
+      const perType = new Map<string, number>();
+      for (const q of dense.qa) perType.set(q.type, (perType.get(q.type) ?? 0) + 1);
+      for (const n of perType.values()) expect(n).toBeLessThanOrEqual(3);
+      for (const q of dense.qa) if (q.type === "existence") { yesNo++; if (q.answer === "yes") yes++; }
+      one += base.qa.length; three += dense.qa.length;
+    }
+    expect(one / 300).toBeLessThanOrEqual(6);
+    expect(three / one).toBeGreaterThan(1.7);
+    expect(yes / yesNo).toBeGreaterThan(0.42);
+    expect(yes / yesNo).toBeLessThan(0.58);
+    expect(() => makeExample("image", 0, { split: "train", perType: 0 })).toThrow(/perType/);
+  });
+
   test("video clips: 8-16 frames, objects appear, move and disappear", () => {
     let appear = 0, disappear = 0, move = 0;
     for (const ex of streamExamples("video", { split: "train", count: 200, render: false })) {

@@ -37,6 +37,9 @@ export const VLM_DEFAULTS = {
   preset: "small", vision: "", init: "", steps: 3000, batch_size: 8, grad_accum: 1, lr: 1e-3, min_lr: 1e-4, warmup: 150,
   weight_decay: 0.05, grad_clip: 1.0, eval_every: 500, eval_examples: 50, save_every: 250, log_every: 10,
   seed: 0, data_seed: 0, questions: 4, difficulty: "medium",
+  /** Training only: the most questions of one type per image (1 = each type once, as the eval splits).
+   * With questions=12 and 3, an image carries ~3x the answers for ~1.5x the tokens (a vlmc option). */
+  questions_per_type: 1,
   /** RMS-normalise the projector output (config mm_projector_norm; a vlmc option, not in LLaVA). */
   projector_norm: false,
   /** Standard deviation of the text embeddings at initialisation (0 = the config's initializer_range, 0.02,
@@ -184,7 +187,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
 
   function videoMicro(index: number): MicroResult {
     const clips = Array.from({ length: cfg.batch_size }, (_, i) => {
-      const ex = makeExample("video", index * cfg.batch_size + i, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty });
+      const ex = makeExample("video", index * cfg.batch_size + i, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, perType: cfg.questions_per_type, difficulty });
       return toVlmExample(ex, vocab, { ...fmt, vocoTokens: cfg.voco_mask ? 0 : cfg.voco_tokens });
     });
     let logits: Tensor, targets: Int32Array, tokens = 0;
@@ -245,7 +248,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
       const k = cfg.train_examples > 0 ? (index * cfg.batch_size + i) % cfg.train_examples : index * cfg.batch_size + i;
       // a deterministic share of the examples are text scenes (a hash of k other than the captions')
       const textScene = cfg.text_scene_fraction > 0 && ((Math.imul(k + 7, 2246822519) >>> 0) / 4294967296) < cfg.text_scene_fraction;
-      const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, difficulty, types: questionTypes, render: !textScene });
+      const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, perType: cfg.questions_per_type, difficulty, types: questionTypes, render: !textScene });
       if (textScene) return textSceneExample(ex);
       // a deterministic share of the examples become captions (the hash keeps it a pure function of k)
       const caption = cfg.caption_fraction > 0 && ((Math.imul(k + 1, 2654435761) >>> 0) / 4294967296) < cfg.caption_fraction;
