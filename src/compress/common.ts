@@ -27,18 +27,37 @@ export function textAfterVision(L: TokenLayout, b: number, end = L.length[b] - 1
  */
 export function receivedAttention(probs: Tensor, L: TokenLayout, b: number, queries: readonly number[], keys: readonly number[]): Float64Array {
   const [, NH, Tq, Tk] = probs.shape;
-  const out = new Float64Array(keys.length);
-  keys.forEach((j, k) => {
-    let sum = 0, n = 0;
-    for (const i of queries) {
-      const qi = b * L.T + i;
-      if (j < L.keyLo[qi] || j >= L.keyHi[qi]) continue;
-      for (let h = 0; h < NH; h++) sum += probs.data[((b * NH + h) * Tq + i) * Tk + j];
-      n += NH;
+  const sum = new Float64Array(keys.length), n = new Float64Array(keys.length);
+  const p = probs.data;
+  const sorted = keys.every((j, k) => k === 0 || keys[k - 1] < j);
+  // query-major, keys innermost: reads each probability row contiguously (a key-major loop strides by
+  // Tk and was most of ATP's overhead at 576 tokens); per key the additions run in the same order.
+  for (const i of queries) {
+    const qi = b * L.T + i, lo = L.keyLo[qi], hi = L.keyHi[qi];
+    // the visible keys: one run [k0, k1) when the slots are ascending (they always are in a layout)
+    const k0 = sorted ? lowerBound(keys, lo) : 0, k1 = sorted ? lowerBound(keys, hi) : keys.length;
+    for (let h = 0; h < NH; h++) {
+      const row = ((b * NH + h) * Tq + i) * Tk;
+      for (let k = k0; k < k1; k++) {
+        const j = keys[k];
+        if (sorted || (j >= lo && j < hi)) sum[k] += p[row + j];
+      }
     }
-    out[k] = n > 0 ? sum / n : 0;
-  });
-  return out;
+    for (let k = k0; k < k1; k++) if (sorted || (keys[k] >= lo && keys[k] < hi)) n[k] += NH;
+  }
+  for (let k = 0; k < keys.length; k++) sum[k] = n[k] > 0 ? sum[k] / n[k] : 0;
+  return sum;
+}
+
+/** First index whose value is >= x in an ascending array. */
+function lowerBound(a: readonly number[], x: number): number {
+  let lo = 0, hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Keep mask (B*T) that keeps every non-vision slot and, per row, the given vision slots. */
