@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { parseOverrides } from "../train/config.js";
 import { RECIPES, runRecipe, type RecipeName } from "../train/run.js";
 import { runSuite } from "../train/suite.js";
+import { VLM_DEFAULTS } from "../train/recipes/vlm.js";
 import { UsageError, parsePositiveInt } from "./errors.js";
 
 export function registerTrainCommands(program: Command): void {
@@ -77,8 +78,15 @@ export function registerTrainCommands(program: Command): void {
     .option("--preset <name>", "model size", "small")
     .option("--steps <n>", "steps per model", "1000")
     .option("--only <names>", "comma-separated subset of the jobs")
-    .action(async (opts: { base: string; out: string; preset: string; steps: string; only?: string }) => {
+    .option("--set <key=value...>", "recipe fields for every job (e.g. questions=12 questions_per_type=3); each job's own settings win")
+    .action(async (opts: { base: string; out: string; preset: string; steps: string; only?: string; set?: string[] }) => {
+      let extra: Record<string, unknown>;
+      try {
+        extra = parseOverrides(opts.set ?? [], VLM_DEFAULTS);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
       await runSuite({ out: opts.out, preset: opts.preset, base: opts.base, steps: parsePositiveInt("--steps", opts.steps),
-        only: opts.only?.split(",").map((x) => x.trim()), log: (l) => console.error(l) });
+        only: opts.only?.split(",").map((x) => x.trim()), extra, log: (l) => console.error(l) });
     });
 }

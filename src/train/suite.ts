@@ -12,9 +12,12 @@ export interface SuiteJob {
   overrides: Record<string, unknown>;
 }
 
-/** The jobs, all fine-tuned from `base` (the plain VLM folder) for `steps` steps each. */
-export function suiteJobs(preset: string, base: string, steps: number): SuiteJob[] {
-  const common = { preset, init: base, steps, eval_every: 0, save_every: 100 };
+/**
+ * The jobs, all fine-tuned from `base` (the plain VLM folder) for `steps` steps each; `extra` (e.g. the
+ * data options questions=12 questions_per_type=3) applies to every job, under each job's own settings.
+ */
+export function suiteJobs(preset: string, base: string, steps: number, extra: Record<string, unknown> = {}): SuiteJob[] {
+  const common = { preset, init: base, steps, eval_every: 0, save_every: 100, ...extra };
   const atp = { ...common, atp_layers: preset === "tiny" ? "0" : "0,2,4" }; // ATP modules must sit below the last layer
   const jobs: SuiteJob[] = [
     { name: "full", recipe: "vlm", overrides: { ...common } }, // the full model, trained as long as the others
@@ -41,8 +44,11 @@ function finishedSteps(dir: string): number {
   }
 }
 
-export async function runSuite(o: { out: string; preset: string; base: string; steps: number; only?: string[]; log: (l: string) => void }): Promise<void> {
-  const jobs = suiteJobs(o.preset, o.base, o.steps).filter((j) => o.only === undefined || o.only.includes(j.name));
+export async function runSuite(o: { out: string; preset: string; base: string; steps: number; only?: string[]; extra?: Record<string, unknown>; log: (l: string) => void }): Promise<void> {
+  const all = suiteJobs(o.preset, o.base, o.steps, o.extra);
+  const unknown = (o.only ?? []).filter((n) => !all.some((j) => j.name === n));
+  if (unknown.length > 0) throw new Error(`--only: no job named ${unknown.join(", ")} (jobs: ${all.map((j) => j.name).join(", ")})`);
+  const jobs = all.filter((j) => o.only === undefined || o.only.includes(j.name));
   const t0 = performance.now();
   let doneJobs = 0;
   for (const [i, job] of jobs.entries()) {
