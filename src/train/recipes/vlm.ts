@@ -2,7 +2,7 @@
 // LLM trained on multi-turn ShapesQA conversations with the loss on the answers only.
 // NOTE: LLaVA-1.5 has two stages (projector-only pretraining on captions, then full fine-tuning);
 // we have no caption data and a small LLM trained from scratch, so this is one stage on QA.
-import { makeExample, type Example } from "../../data/stream.js";
+import { makeExample, type Example, type Turn } from "../../data/stream.js";
 import { CAPTION_QUESTION, captionOf, sceneText } from "../../data/shapes/caption.js";
 import type { Scene } from "../../data/shapes/scene.js";
 import { IMAGE_QUESTION_TYPES, type QuestionType } from "../../data/shapes/templates.js";
@@ -53,6 +53,10 @@ export const VLM_DEFAULTS = {
   train_examples: 0,
   /** Fraction of training examples that are scene descriptions ("what objects are there?") instead of QA. */
   caption_fraction: 0,
+  /** "replace": a caption example has the caption as its only turn (the questions are dropped);
+   * "append": the caption is asked after the example's questions, as its last turn, so the answers
+   * before it cannot read it (a vlmc option: every image then trains both). */
+  caption_mode: "replace",
   /** Captions also name one colour the scene lacks ("no red objects"). */
   caption_absent: false,
   /** Fraction of training examples whose image is replaced by the scene in words ("large red circle
@@ -95,6 +99,14 @@ export class VlmWithAtp extends Module {
   }
 }
 export type VlmRecipeConfig = typeof VLM_DEFAULTS;
+export type CaptionMode = "replace" | "append";
+
+/** A caption example's conversation: the caption alone ("replace"), or after the example's questions ("append"). */
+export function captionConversation(ex: Example, mode: CaptionMode, absent = false): Turn[] {
+  const answer = { from: "gpt" as const, value: captionOf(ex.scene as Scene, absent) };
+  if (mode === "append" && ex.conversations.length > 0) return [...ex.conversations, { from: "human", value: CAPTION_QUESTION }, answer];
+  return [{ from: "human", value: `<image>\n${CAPTION_QUESTION}` }, answer];
+}
 
 /**
  * The VLM a run starts from: all weights from `cfg.init` (a model folder) if given; else fresh, with
@@ -139,6 +151,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   if (difficulty === undefined) throw new Error(`difficulty "${cfg.difficulty}" is not one of ${Object.keys(DIFFICULTIES).join(", ")}`);
   const size = model.vcfg.vision.image_size;
   const fmt = { mean: model.vcfg.image_mean, std: model.vcfg.image_std, vocoTokens: cfg.voco_tokens };
+  if (cfg.caption_mode !== "replace" && cfg.caption_mode !== "append") throw new Error(`caption_mode must be "replace" or "append", got "${cfg.caption_mode}"`);
   if (cfg.voco_mask && cfg.pool_tokens > 0) throw new Error("voco_mask and pool_tokens are separate methods: set one");
   const hooks = cfg.voco_mask ? vocoMaskHooks() : cfg.pool_tokens > 0 ? avgPoolHooks(cfg.pool_tokens) : undefined;
   if (cfg.voco_mask && cfg.voco_tokens < 1) throw new Error("voco_mask needs voco_tokens >= 1");
@@ -252,7 +265,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
       if (textScene) return textSceneExample(ex);
       // a deterministic share of the examples become captions (the hash keeps it a pure function of k)
       const caption = cfg.caption_fraction > 0 && ((Math.imul(k + 1, 2654435761) >>> 0) / 4294967296) < cfg.caption_fraction;
-      const conv = caption ? [{ from: "human" as const, value: `<image>\n${CAPTION_QUESTION}` }, { from: "gpt" as const, value: captionOf(ex.scene as Scene, cfg.caption_absent) }] : ex.conversations;
+      const conv = !caption ? ex.conversations : captionConversation(ex, cfg.caption_mode as CaptionMode, cfg.caption_absent);
       return toVlmExample({ ...ex, conversations: conv }, vocab, fmt);
     });
     const batch = model.buildBatch(exs, trainHooks);

@@ -1,0 +1,25 @@
+import { describe, expect, test } from "vitest";
+import { makeExample } from "../../src/data/stream.js";
+import { CAPTION_QUESTION, captionOf } from "../../src/data/shapes/caption.js";
+import type { Scene } from "../../src/data/shapes/scene.js";
+import { captionConversation } from "../../src/train/recipes/vlm.js";
+
+describe("caption examples", () => {
+  const ex = makeExample("image", 3, { split: "train", questions: 5, render: false });
+  const caption = captionOf(ex.scene as Scene);
+
+  test("replace: the caption is the only turn and carries the image", () => {
+    expect(captionConversation(ex, "replace")).toEqual([
+      { from: "human", value: `<image>\n${CAPTION_QUESTION}` },
+      { from: "gpt", value: caption },
+    ]);
+  });
+
+  test("append: the questions first, unchanged, then the caption as the last turn", () => {
+    const conv = captionConversation(ex, "append");
+    expect(conv.slice(0, -2)).toEqual(ex.conversations);
+    expect(conv[0].value.startsWith("<image>\n")).toBe(true);
+    expect(conv.slice(-2)).toEqual([{ from: "human", value: CAPTION_QUESTION }, { from: "gpt", value: caption }]);
+    expect(conv.filter((t) => t.value.includes("<image>"))).toHaveLength(1);
+  });
+});
