@@ -42,6 +42,8 @@ export interface ExampleOptions {
   /** Most questions of one type per image or clip (default 1: each type at most once). More gives more
    * answers per rendered image (denser training data); the evaluation splits keep the default. */
   perType?: number;
+  /** Per-type exceptions to `perType` (e.g. { existence: 6 }): more practice on one skill per image. */
+  perTypeOf?: Partial<Record<QuestionType, number>>;
   /** Render pixels (default true); false gives scene + questions only, for statistics. */
   render?: boolean;
   /** Restrict the question types (default: all of the kind's types). */
@@ -120,14 +122,16 @@ function typeOrder<T extends QuestionType>(rng: Rng, all: readonly T[], opts: Ex
 
 /**
  * Ask the types in order until `k` distinct questions exist (a type with no valid question is skipped);
- * with `perType` > 1, go round the types again, up to `perType` rounds. A repeat of an earlier question
- * is dropped, so a scene with few distinct questions of a type gives fewer.
+ * with `rounds(t)` > 1, go round the types again: type t takes part in its first rounds(t) rounds. A
+ * repeat of an earlier question is dropped, so a scene with few distinct questions of a type gives fewer.
  */
-function ask<T extends QuestionType>(types: T[], k: number, gen: (t: T) => QA | null, perType = 1): QA[] {
+function ask<T extends QuestionType>(types: T[], k: number, gen: (t: T) => QA | null, rounds: (t: T) => number = () => 1): QA[] {
   const out: QA[] = [];
-  for (let round = 0; round < perType; round++) {
+  const most = Math.max(0, ...types.map(rounds));
+  for (let round = 0; round < most; round++) {
     for (const t of types) {
       if (out.length >= k) return out;
+      if (round >= rounds(t)) continue;
       const qa = gen(t);
       if (qa && !out.some((q) => q.question === qa.question)) out.push(qa);
     }
@@ -190,8 +194,12 @@ function buildVideo(rng: Rng, opts: ExampleOptions): { scene: VideoScene; qa: QA
   return { scene: clip, qa: ask(types, k, (t) => videoQuestion(t, clip, ctx), perTypeOf(opts)) };
 }
 
-function perTypeOf(opts: ExampleOptions): number {
-  const p = opts.perType ?? 1;
-  if (!Number.isInteger(p) || p < 1) throw new Error(`perType must be an integer >= 1, got ${p}`);
-  return p;
+function perTypeOf(opts: ExampleOptions): (t: QuestionType) => number {
+  const check = (what: string, p: number) => {
+    if (!Number.isInteger(p) || p < 1) throw new Error(`${what} must be an integer >= 1, got ${p}`);
+    return p;
+  };
+  const base = check("perType", opts.perType ?? 1);
+  const by = Object.fromEntries(Object.entries(opts.perTypeOf ?? {}).map(([t, p]) => [t, check(`perTypeOf.${t}`, p as number)]));
+  return (t) => by[t] ?? base;
 }

@@ -54,6 +54,22 @@ describe("stream", () => {
     expect(() => makeExample("image", 0, { split: "train", perType: 0 })).toThrow(/perType/);
   });
 
+  test("perTypeOf: one type asked more often than the others, each still distinct", () => {
+    let existence = 0, others = 0;
+    for (let i = 0; i < 200; i++) {
+      const ex = makeExample("image", i, { split: "train", questions: 18, perType: 2, perTypeOf: { existence: 6 }, render: false });
+      const n = new Map<string, number>();
+      for (const q of ex.qa) n.set(q.type, (n.get(q.type) ?? 0) + 1);
+      for (const [t, c] of n) expect(c, t).toBeLessThanOrEqual(t === "existence" ? 6 : 2);
+      existence += n.get("existence") ?? 0;
+      others += ex.qa.length - (n.get("existence") ?? 0);
+      expect(new Set(ex.qa.map((q) => q.question)).size).toBe(ex.qa.length);
+    }
+    expect(existence / 200).toBeGreaterThan(4);
+    expect(others / 200).toBeLessThanOrEqual(10);
+    expect(() => makeExample("image", 0, { split: "train", perTypeOf: { count: 0 } })).toThrow(/perTypeOf.count/);
+  });
+
   test("video clips: 8-16 frames, objects appear, move and disappear", () => {
     let appear = 0, disappear = 0, move = 0;
     for (const ex of streamExamples("video", { split: "train", count: 200, render: false })) {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { makeExample } from "../../src/data/stream.js";
 import { CAPTION_QUESTION, captionOf } from "../../src/data/shapes/caption.js";
 import type { Scene } from "../../src/data/shapes/scene.js";
-import { captionConversation } from "../../src/train/recipes/vlm.js";
+import { captionConversation, parsePerTypeOf } from "../../src/train/recipes/vlm.js";
 
 describe("caption examples", () => {
   const ex = makeExample("image", 3, { split: "train", questions: 5, render: false });
@@ -21,5 +21,15 @@ describe("caption examples", () => {
     expect(conv[0].value.startsWith("<image>\n")).toBe(true);
     expect(conv.slice(-2)).toEqual([{ from: "human", value: CAPTION_QUESTION }, { from: "gpt", value: caption }]);
     expect(conv.filter((t) => t.value.includes("<image>"))).toHaveLength(1);
+  });
+});
+
+describe("questions_per_type_of", () => {
+  test("parses type=count lists and names the bad part", () => {
+    expect(parsePerTypeOf("")).toEqual({});
+    expect(parsePerTypeOf("existence=6, count=2")).toEqual({ existence: 6, count: 2 });
+    expect(() => parsePerTypeOf("existance=6")).toThrow(/"existance" is not one of/);
+    expect(() => parsePerTypeOf("existence=0")).toThrow(/existence must be an integer >= 1, got "0"/);
+    expect(() => parsePerTypeOf("existence")).toThrow(/existence must be an integer/);
   });
 });

@@ -40,6 +40,8 @@ export const VLM_DEFAULTS = {
   /** Training only: the most questions of one type per image (1 = each type once, as the eval splits).
    * With questions=12 and 3, an image carries ~3x the answers for ~1.5x the tokens (a vlmc option). */
   questions_per_type: 1,
+  /** Exceptions to questions_per_type, e.g. "existence=6" (comma-separated type=count; "" = none). */
+  questions_per_type_of: "",
   /** RMS-normalise the projector output (config mm_projector_norm; a vlmc option, not in LLaVA). */
   projector_norm: false,
   /** Standard deviation of the text embeddings at initialisation (0 = the config's initializer_range, 0.02,
@@ -100,6 +102,19 @@ export class VlmWithAtp extends Module {
 }
 export type VlmRecipeConfig = typeof VLM_DEFAULTS;
 export type CaptionMode = "replace" | "append";
+
+/** "existence=6,count=2" -> { existence: 6, count: 2 } (image question types only). */
+export function parsePerTypeOf(spec: string): Partial<Record<QuestionType, number>> {
+  const out: Partial<Record<QuestionType, number>> = {};
+  for (const part of spec.split(",").map((x) => x.trim()).filter((x) => x !== "")) {
+    const [t, n] = part.split("=").map((x) => x.trim());
+    if (!(IMAGE_QUESTION_TYPES as readonly string[]).includes(t)) throw new Error(`questions_per_type_of "${spec}": "${t}" is not one of ${IMAGE_QUESTION_TYPES.join(", ")}`);
+    const v = Number(n);
+    if (!Number.isInteger(v) || v < 1) throw new Error(`questions_per_type_of "${spec}": the count for ${t} must be an integer >= 1, got "${n ?? ""}"`);
+    out[t as QuestionType] = v;
+  }
+  return out;
+}
 
 /** A caption example's conversation: the caption alone ("replace"), or after the example's questions ("append"). */
 export function captionConversation(ex: Example, mode: CaptionMode, absent = false): Turn[] {
@@ -171,6 +186,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     teacher.setTrainable(false);
   }
   const trainHooks = soft ?? hooks;
+  const perTypeOf = parsePerTypeOf(cfg.questions_per_type_of);
   const questionTypes = cfg.question_types === "" ? undefined : (cfg.question_types.split(",").map((t) => t.trim()) as QuestionType[]);
   if (questionTypes?.some((t) => !(IMAGE_QUESTION_TYPES as readonly string[]).includes(t))) {
     throw new Error(`question_types "${cfg.question_types}": each must be one of ${IMAGE_QUESTION_TYPES.join(", ")}`);
@@ -261,7 +277,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
       const k = cfg.train_examples > 0 ? (index * cfg.batch_size + i) % cfg.train_examples : index * cfg.batch_size + i;
       // a deterministic share of the examples are text scenes (a hash of k other than the captions')
       const textScene = cfg.text_scene_fraction > 0 && ((Math.imul(k + 7, 2246822519) >>> 0) / 4294967296) < cfg.text_scene_fraction;
-      const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, perType: cfg.questions_per_type, difficulty, types: questionTypes, render: !textScene });
+      const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, perType: cfg.questions_per_type, perTypeOf, difficulty, types: questionTypes, render: !textScene });
       if (textScene) return textSceneExample(ex);
       // a deterministic share of the examples become captions (the hash keeps it a pure function of k)
       const caption = cfg.caption_fraction > 0 && ((Math.imul(k + 1, 2654435761) >>> 0) / 4294967296) < cfg.caption_fraction;
