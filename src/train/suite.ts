@@ -17,7 +17,8 @@ export interface SuiteJob {
  * data options questions=12 questions_per_type=3) applies to every job, under each job's own settings.
  */
 export function suiteJobs(preset: string, base: string, steps: number, extra: Record<string, unknown> = {}): SuiteJob[] {
-  const common = { preset, init: base, steps, eval_every: 0, save_every: 100, ...extra };
+  // extra may change eval/save cadence and data options, never the base, the preset or the step count
+  const common = { eval_every: 0, save_every: 100, ...extra, preset, init: base, steps };
   const atp = { ...common, atp_layers: preset === "tiny" ? "0" : "0,2,4" }; // ATP modules must sit below the last layer
   const jobs: SuiteJob[] = [
     { name: "full", recipe: "vlm", overrides: { ...common } }, // the full model, trained as long as the others

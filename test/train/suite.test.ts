@@ -3,11 +3,13 @@ import { runSuite, suiteJobs } from "../../src/train/suite.js";
 
 describe("suite jobs", () => {
   test("extra fields reach every job; each job's own settings win", () => {
-    const jobs = suiteJobs("small", "base", 50, { questions: 12, questions_per_type: 3, voco_tokens: 99 });
+    const jobs = suiteJobs("small", "base", 50, { questions: 12, questions_per_type: 3, voco_tokens: 99, steps: 7, init: "other", save_every: 25 });
     for (const j of jobs) {
       expect(j.overrides.questions, j.name).toBe(12);
       expect(j.overrides.questions_per_type, j.name).toBe(3);
       expect(j.overrides.init, j.name).toBe("base");
+      expect(j.overrides.steps, j.name).toBe(50);
+      expect(j.overrides.save_every, j.name).toBe(25);
     }
     expect(jobs.find((j) => j.name === "voco-8")!.overrides.voco_tokens).toBe(8);
     expect(jobs.find((j) => j.name === "upper")!.overrides.voco_tokens).toBe(1);
