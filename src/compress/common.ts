@@ -23,27 +23,27 @@ export function textAfterVision(L: TokenLayout, b: number, end = L.length[b] - 1
 
 /**
  * Attention each key slot receives from the query slots, averaged over heads and over the queries
- * that can see it (a causal query i sees key j only when j is in its visible range). Row b.
+ * that can see it (a causal query i sees key j only when j is in its visible range). Row b; key slots
+ * ascending, as visionSlots gives them.
  */
 export function receivedAttention(probs: Tensor, L: TokenLayout, b: number, queries: readonly number[], keys: readonly number[]): Float64Array {
   const [, NH, Tq, Tk] = probs.shape;
+  for (let k = 1; k < keys.length; k++) {
+    if (keys[k - 1] >= keys[k]) throw new Error(`receivedAttention: key slots must be ascending (slot ${keys[k]} after ${keys[k - 1]})`);
+  }
   const sum = new Float64Array(keys.length), n = new Float64Array(keys.length);
   const p = probs.data;
-  const sorted = keys.every((j, k) => k === 0 || keys[k - 1] < j);
   // query-major, keys innermost: reads each probability row contiguously (a key-major loop strides by
   // Tk and was most of ATP's overhead at 576 tokens); per key the additions run in the same order.
   for (const i of queries) {
-    const qi = b * L.T + i, lo = L.keyLo[qi], hi = L.keyHi[qi];
-    // the visible keys: one run [k0, k1) when the slots are ascending (they always are in a layout)
-    const k0 = sorted ? lowerBound(keys, lo) : 0, k1 = sorted ? lowerBound(keys, hi) : keys.length;
+    const qi = b * L.T + i;
+    // the keys this query sees are one run [k0, k1) of the ascending slots
+    const k0 = lowerBound(keys, L.keyLo[qi]), k1 = lowerBound(keys, L.keyHi[qi]);
     for (let h = 0; h < NH; h++) {
       const row = ((b * NH + h) * Tq + i) * Tk;
-      for (let k = k0; k < k1; k++) {
-        const j = keys[k];
-        if (sorted || (j >= lo && j < hi)) sum[k] += p[row + j];
-      }
+      for (let k = k0; k < k1; k++) sum[k] += p[row + keys[k]];
     }
-    for (let k = k0; k < k1; k++) if (sorted || (keys[k] >= lo && keys[k] < hi)) n[k] += NH;
+    for (let k = k0; k < k1; k++) n[k] += NH;
   }
   for (let k = 0; k < keys.length; k++) sum[k] = n[k] > 0 ? sum[k] / n[k] : 0;
   return sum;
