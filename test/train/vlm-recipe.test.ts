@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { makeExample } from "../../src/data/stream.js";
 import { CAPTION_QUESTION, captionOf } from "../../src/data/shapes/caption.js";
 import type { Scene } from "../../src/data/shapes/scene.js";
-import { captionConversation, parsePerTypeOf } from "../../src/train/recipes/vlm.js";
+import { captionConversation, parsePerTypeOf, parseTypeBlocks, typeBlockAt } from "../../src/train/recipes/vlm.js";
 
 describe("caption examples", () => {
   const ex = makeExample("image", 3, { split: "train", questions: 5, render: false });
@@ -31,5 +31,20 @@ describe("questions_per_type_of", () => {
     expect(() => parsePerTypeOf("existance=6")).toThrow(/"existance" is not one of/);
     expect(() => parsePerTypeOf("existence=0")).toThrow(/existence must be an integer >= 1, got "0"/);
     expect(() => parsePerTypeOf("existence")).toThrow(/existence must be an integer/);
+  });
+});
+
+describe("type_blocks", () => {
+  test("parses a cycle of types and all, refusing unknown names", () => {
+    expect(parseTypeBlocks("")).toEqual([]);
+    expect(parseTypeBlocks("existence, count,all")).toEqual(["existence", "count", "all"]);
+    expect(() => parseTypeBlocks("existence,colour")).toThrow(/"colour" is not "all" or one of/);
+  });
+  test("each block lasts blockSteps optimizer steps, whatever the accumulation, then the cycle repeats", () => {
+    const blocks = parseTypeBlocks("existence,count,all");
+    // 2 steps per block, 3 micro-batches per step: micro-batches 0-5 existence, 6-11 count, 12-17 all, 18 existence
+    const seen = [0, 5, 6, 11, 12, 17, 18].map((i) => typeBlockAt(blocks, i, 2, 3));
+    expect(seen).toEqual(["existence", "existence", "count", "count", "all", "all", "existence"]);
+    expect(typeBlockAt([], 7, 2, 3)).toBe("all");
   });
 });
