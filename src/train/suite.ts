@@ -29,6 +29,8 @@ export function suiteJobs(preset: string, base: string, steps: number, extra: Re
     { name: "atp-15", recipe: "atp", overrides: { ...atp, atp_target: 0.15 } },
     { name: "atp-25-nosap", recipe: "atp", overrides: { ...atp, atp_target: 0.25, atp_sap: false } },
     { name: "atp-25-nocross", recipe: "atp", overrides: { ...atp, atp_target: 0.25, atp_cross: false } },
+    // a vlmc option, not in the paper: the answer distribution of the unpruned base as an extra KL target
+    { name: "atp-25-distill", recipe: "atp", overrides: { ...atp, atp_target: 0.25, distill: 1, teacher: base } },
     { name: "video-full", recipe: "vlm", overrides: { ...common, video: true, batch_size: 2 } },
     ...[2, 8].map((N) => ({ name: `video-voco-${N}`, recipe: "voco" as const, overrides: { ...common, video: true, batch_size: 2, voco_tokens: N } })),
   ];

@@ -13,6 +13,8 @@ describe("suite jobs", () => {
     }
     expect(jobs.find((j) => j.name === "voco-8")!.overrides.voco_tokens).toBe(8);
     expect(jobs.find((j) => j.name === "upper")!.overrides.voco_tokens).toBe(1);
+    // the distilled ATP learns from the base it starts from, which sees every vision token
+    expect(jobs.find((j) => j.name === "atp-25-distill")!.overrides).toMatchObject({ distill: 1, teacher: "base", atp_target: 0.25 });
   });
 
   test("an unknown --only name is refused with the list of jobs, before any training", async () => {
