@@ -1,0 +1,38 @@
+#!/bin/sh
+# Reproduces checkpoints/small-vlm (session 5): four stages, each fine-tuned from the one before.
+#   1. the mixed recipe, 3,000 steps: ~12 answers per image, half the examples captions
+#   2. existence questions alone, 800 steps: the mixed recipe never learns them (45% on test)
+#   3. the mixed recipe again, 800 steps: brings back what stage 2 pushed out
+#   4. type blocks, 1,600 steps: 200 steps each of count, all, relation, all, two-hop, all, existence, all
+# Usage: sh scripts/train-small-vlm.sh [RUNS_DIR]   (default runs/; then `npx vlmc export --model
+# RUNS_DIR/vlm-small --out checkpoints/small-vlm`). Resumable: a finished stage is skipped, an
+# interrupted one (Ctrl-C) continues from its checkpoint when the script is run again.
+set -eu
+RUNS=${1:-runs}
+VISION=${VISION:-checkpoints/small-vision-v3}
+MIXED="caption_fraction=0.5 questions=12 questions_per_type=3"
+
+# stage DIR STEPS -- vlmc train arguments
+stage() {
+  dir=$1 steps=$2
+  shift 3
+  if [ -f "$dir/trainer_state.json" ]; then
+    done_steps=$(node -e "process.stdout.write(String(JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')).step))" "$dir/trainer_state.json")
+    if [ "$done_steps" -ge "$steps" ]; then echo "$dir: done ($done_steps steps), skipped"; return; fi
+    echo "$dir: resuming at step $done_steps"
+    npx vlmc train vlm --resume "$dir" --out "$dir"
+  else
+    npx vlmc train vlm --preset small --steps "$steps" "$@" --out "$dir"
+  fi
+}
+
+stage "$RUNS/vlm-small-stage1" 3000 -- --vision "$VISION" \
+  --set eval_every=1000 eval_examples=50 save_every=250 $MIXED
+stage "$RUNS/vlm-small-stage2" 800 -- --init "$RUNS/vlm-small-stage1" \
+  --set lr=5e-4 min_lr=5e-5 warmup=50 eval_every=400 eval_examples=50 save_every=400 caption_fraction=0 questions=8 questions_per_type=8 question_types=existence
+stage "$RUNS/vlm-small-stage3" 800 -- --init "$RUNS/vlm-small-stage2" \
+  --set lr=3e-4 min_lr=3e-5 warmup=50 eval_every=400 eval_examples=50 save_every=200 $MIXED
+stage "$RUNS/vlm-small" 1600 -- --init "$RUNS/vlm-small-stage3" \
+  --set lr=4e-4 min_lr=4e-5 warmup=50 eval_every=800 eval_examples=50 save_every=200 $MIXED \
+  type_blocks=count,all,relation,all,two-hop,all,existence,all type_block_steps=200
+echo "done: $RUNS/vlm-small (export: npx vlmc export --model $RUNS/vlm-small --out checkpoints/small-vlm)"
