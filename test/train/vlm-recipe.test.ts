@@ -38,7 +38,7 @@ describe("type_blocks", () => {
   test("parses a cycle of types and all, refusing unknown names", () => {
     expect(parseTypeBlocks("")).toEqual([]);
     expect(parseTypeBlocks("existence, count,all")).toEqual(["existence", "count", "all"]);
-    expect(() => parseTypeBlocks("existence,colour")).toThrow(/"colour" is not "all" or one of/);
+    expect(() => parseTypeBlocks("existence,colour")).toThrow(/type_blocks "existence,colour": "colour" is not one of all, /);
   });
   test("each block lasts blockSteps optimizer steps, whatever the accumulation, then the cycle repeats", () => {
     const blocks = parseTypeBlocks("existence,count,all");

@@ -192,10 +192,8 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   }
   const trainHooks = soft ?? hooks;
   const perTypeOf = parsePerTypeOf(cfg.questions_per_type_of);
-  const questionTypes = cfg.question_types === "" ? undefined : (cfg.question_types.split(",").map((t) => t.trim()) as QuestionType[]);
-  if (questionTypes?.some((t) => !(IMAGE_QUESTION_TYPES as readonly string[]).includes(t))) {
-    throw new Error(`question_types "${cfg.question_types}": each must be one of ${IMAGE_QUESTION_TYPES.join(", ")}`);
-  }
+  const typeList = parseTypeList("question_types", cfg.question_types, []) as QuestionType[];
+  const questionTypes = typeList.length === 0 ? undefined : typeList;
   if (cfg.video && (atp !== null || cfg.pool_tokens > 0 || cfg.distill > 0)) throw new Error("video training supports the plain and VoCo recipes only");
   const blocks = parseTypeBlocks(cfg.type_blocks);
   if (blocks.length > 0 && !(Number.isInteger(cfg.type_block_steps) && cfg.type_block_steps >= 1)) {
@@ -286,12 +284,12 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     const block = typeBlockAt(blocks, index, cfg.type_block_steps, cfg.grad_accum);
     const exs = Array.from({ length: cfg.batch_size }, (_, i) => {
       const k = cfg.train_examples > 0 ? (index * cfg.batch_size + i) % cfg.train_examples : index * cfg.batch_size + i;
-      // a deterministic share of the examples are text scenes (a hash of k other than the captions')
-      const textScene = cfg.text_scene_fraction > 0 && ((Math.imul(k + 7, 2246822519) >>> 0) / 4294967296) < cfg.text_scene_fraction;
       if (block !== "all") {
         const one = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, perType: cfg.questions, difficulty, types: [block] });
         return toVlmExample(one, vocab, fmt);
       }
+      // a deterministic share of the examples are text scenes (a hash of k other than the captions')
+      const textScene = cfg.text_scene_fraction > 0 && ((Math.imul(k + 7, 2246822519) >>> 0) / 4294967296) < cfg.text_scene_fraction;
       const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, perType: cfg.questions_per_type, perTypeOf, difficulty, types: questionTypes, render: !textScene });
       if (textScene) return textSceneExample(ex);
       // a deterministic share of the examples become captions (the hash keeps it a pure function of k)
@@ -319,13 +317,17 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
 
 /** "existence,count,all" -> the block cycle; each entry an image question type or "all". */
 export function parseTypeBlocks(spec: string): (QuestionType | "all")[] {
+  return parseTypeList("type_blocks", spec, ["all"]);
+}
+
+/** A comma-separated list of image question types (or one of `also`) from config field `field`; "" = []. */
+function parseTypeList<A extends string>(field: string, spec: string, also: readonly A[]): (QuestionType | A)[] {
   if (spec.trim() === "") return [];
+  const allowed: readonly string[] = [...also, ...IMAGE_QUESTION_TYPES];
   return spec.split(",").map((raw) => {
     const t = raw.trim();
-    if (t !== "all" && !(IMAGE_QUESTION_TYPES as readonly string[]).includes(t)) {
-      throw new Error(`type_blocks "${spec}": "${t}" is not "all" or one of ${IMAGE_QUESTION_TYPES.join(", ")}`);
-    }
-    return t as QuestionType | "all";
+    if (!allowed.includes(t)) throw new Error(`${field} "${spec}": "${t}" is not one of ${allowed.join(", ")}`);
+    return t as QuestionType | A;
   });
 }
 
