@@ -2,7 +2,8 @@
 // retention per number of VoCo tokens, from a folder of trained models), and the cost of cached
 // inference per question (no cache / full vision K/V cache / VoCo cache) per model size.
 // Models folder layout (written by the suite in the README): upper/ (VoCo tokens inserted, no mask),
-// voco-N/ (trained with the mask), pool-N/ (average pooling to N tokens).
+// voco-N/ (trained with the mask), pool-N/ (average pooling to N tokens), voco-pool-N/ (VoCo whose
+// <voco> tokens start from the pooled tokens: a vlmc option).
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { methodOf, loadVlmDir } from "../src/train/model-dir.js";
@@ -19,6 +20,8 @@ export interface VocoAccuracy {
   lower: number | null;
   voco: Record<string, number>;
   avgpool: Record<string, number>;
+  /** VoCo with the pooled start (voco_pool_init, a vlmc option). */
+  voco_pool: Record<string, number>;
 }
 
 export interface VideoPart {
@@ -33,6 +36,7 @@ export interface VocoBenchResult {
   accuracy: VocoAccuracy & Record<string, unknown>;
   retention: Record<string, number>;
   avgpool_retention: Record<string, number>;
+  voco_pool_retention: Record<string, number>;
   cached_inference: Record<string, CachedInferenceResult[]>;
   n_questions: number;
 }
@@ -46,7 +50,7 @@ function evalDir(dir: string, n: number, seed: number, maskOverride?: boolean): 
 }
 
 export function vocoAccuracy(modelsDir: string, n: number, log: (l: string) => void, seed = 0): { acc: VocoAccuracy; questions: number } {
-  const acc: VocoAccuracy = { upper: null, lower: null, voco: {}, avgpool: {} };
+  const acc: VocoAccuracy = { upper: null, lower: null, voco: {}, avgpool: {}, voco_pool: {} };
   let questions = 0;
   const upper = join(modelsDir, "upper");
   if (existsSync(upper)) {
@@ -55,11 +59,11 @@ export function vocoAccuracy(modelsDir: string, n: number, log: (l: string) => v
     acc.upper = u.accuracy; acc.lower = l.accuracy; questions = u.n;
   }
   for (const name of existsSync(modelsDir) ? readdirSync(modelsDir).sort() : []) {
-    const m = /^(voco|pool)-(\d+)$/.exec(name);
+    const m = /^(voco|pool|voco-pool)-(\d+)$/.exec(name);
     if (!m) continue;
     log(`${name}`);
     const r = evalDir(join(modelsDir, name), n, seed);
-    (m[1] === "voco" ? acc.voco : acc.avgpool)[m[2]] = r.accuracy;
+    (m[1] === "voco" ? acc.voco : m[1] === "pool" ? acc.avgpool : acc.voco_pool)[m[2]] = r.accuracy;
     questions = r.n;
   }
   return { acc, questions };
@@ -106,15 +110,16 @@ export function framesInContext(preset: PresetName, tokens: readonly number[], c
 }
 
 export function runVocoBench(o: { models?: string; n: number; presets: PresetName[]; tokens: number[]; log: (l: string) => void }): VocoBenchResult {
-  const { acc, questions } = o.models !== undefined ? vocoAccuracy(o.models, o.n, o.log) : { acc: { upper: null, lower: null, voco: {}, avgpool: {} }, questions: 0 };
+  const { acc, questions } = o.models !== undefined ? vocoAccuracy(o.models, o.n, o.log) : { acc: { upper: null, lower: null, voco: {}, avgpool: {}, voco_pool: {} }, questions: 0 };
   const ret = Object.fromEntries(Object.entries(acc.voco).map(([k, v]) => [k, retention(v, acc.upper, acc.lower)]));
   const poolRet = Object.fromEntries(Object.entries(acc.avgpool).map(([k, v]) => [k, retention(v, acc.upper, acc.lower)]));
+  const vocoPoolRet = Object.fromEntries(Object.entries(acc.voco_pool).map(([k, v]) => [k, retention(v, acc.upper, acc.lower)]));
   const costs = Object.fromEntries(o.presets.map((p) => [p, vocoCosts(p, o.tokens, o.log)]));
   const video: VideoPart = {
     accuracy: o.models !== undefined ? videoAccuracy(o.models, Math.max(1, Math.round(o.n / 4)), o.log) : {},
     frames_in_context: Object.fromEntries(o.presets.map((p) => [p, framesInContext(p, [2, 8])])),
   };
-  return { accuracy: { ...acc, ...acc.voco }, retention: ret, avgpool_retention: poolRet, cached_inference: costs, n_questions: questions, video };
+  return { accuracy: { ...acc, ...acc.voco }, retention: ret, avgpool_retention: poolRet, voco_pool_retention: vocoPoolRet, cached_inference: costs, n_questions: questions, video };
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`);
@@ -124,9 +129,12 @@ export function formatVocoTable(r: VocoBenchResult): string {
   if (r.n_questions > 0) {
     lines.push(`accuracy on ${r.n_questions} test questions (retention = (acc - lower) / (upper - lower))`);
     lines.push(`upper bound ${pct(r.accuracy.upper)}, lower bound ${pct(r.accuracy.lower)}`);
-    lines.push("tokens  VoCo acc  retention  avg-pool acc  retention");
-    const Ns = [...new Set([...Object.keys(r.accuracy.voco), ...Object.keys(r.accuracy.avgpool)])].sort((a, b) => Number(a) - Number(b));
-    for (const N of Ns) lines.push(`${N.padStart(6)}  ${pct(r.accuracy.voco[N]).padStart(8)}  ${pct(r.retention[N]).padStart(9)}  ${pct(r.accuracy.avgpool[N]).padStart(12)}  ${pct(r.avgpool_retention[N]).padStart(9)}`);
+    lines.push("tokens  VoCo acc  retention  avg-pool acc  retention  VoCo pooled-start acc  retention");
+    const Ns = [...new Set([...Object.keys(r.accuracy.voco), ...Object.keys(r.accuracy.avgpool), ...Object.keys(r.accuracy.voco_pool)])].sort((a, b) => Number(a) - Number(b));
+    for (const N of Ns) {
+      lines.push(`${N.padStart(6)}  ${pct(r.accuracy.voco[N]).padStart(8)}  ${pct(r.retention[N]).padStart(9)}  ${pct(r.accuracy.avgpool[N]).padStart(12)}  ${pct(r.avgpool_retention[N]).padStart(9)}` +
+        `  ${pct(r.accuracy.voco_pool[N]).padStart(21)}  ${pct(r.voco_pool_retention[N]).padStart(9)}`);
+    }
     lines.push("");
   }
   if (Object.keys(r.video.accuracy).length > 0) {

@@ -20,6 +20,12 @@ export interface VlmConfig {
   image_token_index: number;
   /** The `<voco>` token id, or -1 when the vocabulary has none. */
   voco_token_index: number;
+  /**
+   * vlmc option, not in VoCo-LLaMA (which gives every <voco> token the same embedding row): the N
+   * <voco> tokens after an image also get the average of their region of its projected vision tokens
+   * (the average-pooling baseline's N tokens), so compression starts where pooling ends. Absent = off.
+   */
+  voco_pool_init?: boolean;
   /** Per-channel normalisation applied to [0, 1] RGB before the ViT. */
   image_mean: [number, number, number];
   image_std: [number, number, number];
@@ -68,6 +74,7 @@ export function vlmConfigFromDict(d: Record<string, unknown>, where = "config.js
     mm_projector_norm: bool(d, "mm_projector_norm", where),
     image_token_index: int(d, "image_token_index", -200, where),
     voco_token_index: int(d, "voco_token_index", -1, where),
+    ...(bool(d, "voco_pool_init", where) ? { voco_pool_init: true } : {}),
     image_mean: triple(d.image_mean, CLIP_MEAN, `${where}: image_mean`),
     image_std: triple(d.image_std, CLIP_STD, `${where}: image_std`),
   };
@@ -87,6 +94,7 @@ export function vlmConfigToDict(c: VlmConfig): Record<string, unknown> {
     ...(c.mm_projector_norm ? { mm_projector_norm: true } : {}),
     image_token_index: c.image_token_index,
     voco_token_index: c.voco_token_index,
+    ...(c.voco_pool_init === true ? { voco_pool_init: true } : {}),
     image_mean: c.image_mean,
     image_std: c.image_std,
     vision_config: { model_type: "clip_vision_model", ...c.vision },

@@ -8,6 +8,8 @@
 import { Linear, RMSNorm } from "../nn/layers.js";
 import { gatherRows } from "../tensor/ops/gather.js";
 import { concat, reshape, slice } from "../tensor/ops/shape.js";
+import { add } from "../tensor/ops/elementwise.js";
+import { matmul } from "../tensor/ops/matmul.js";
 import { IGNORE_INDEX } from "../tensor/ops/loss.js";
 import { Rng } from "../tensor/random.js";
 import { OpError } from "../tensor/shape.js";
@@ -17,6 +19,7 @@ import type { LlamaConfig } from "./config.js";
 import type { DecoderHooks } from "./hooks.js";
 import { causalLayout, TokenKind, type TokenLayout } from "./layout.js";
 import { LlamaModel, type CausalLM, type DecoderOptions, type DecoderOutput } from "./llama.js";
+import { poolMatrix } from "./pool-grid.js";
 import { Mlp2xGeluProjector } from "./projector.js";
 import { CLIPVisionModel, gridSide, type VisionConfig } from "./vision.js";
 import type { VlmConfig } from "./vlm-config.js";
@@ -123,6 +126,7 @@ export class LlavaForCausalLM extends Module implements CausalLM {
       }));
     }
     const rows: { src: number[]; kind: number[]; id: number[]; label: number[]; patch: number[] }[] = [];
+    const vocoSlots: { row: number; t: number; image: number }[] = []; // each <voco> slot and the image before it
     const bases = visionParts.map((_, i) => visionParts.slice(0, i).reduce((n, t) => n + t.shape[0], 0));
     let img = 0;
     examples.forEach((e, s) => {
@@ -130,6 +134,7 @@ export class LlavaForCausalLM extends Module implements CausalLM {
       if (nImg !== e.images.length) throw new OpError("buildBatch", `example ${s}: ${nImg} image tokens but ${e.images.length} images`);
       if (e.labels && e.labels.length !== e.ids.length) throw new OpError("buildBatch", `example ${s}: ${e.labels.length} labels for ${e.ids.length} ids`);
       const r = { src: [] as number[], kind: [] as number[], id: [] as number[], label: [] as number[], patch: [] as number[] };
+      const imgStart = img;
       e.ids.forEach((t, i) => {
         if (t === imgTok) {
           const part = visionParts[img], patches = visionPatches[img];
@@ -138,6 +143,7 @@ export class LlavaForCausalLM extends Module implements CausalLM {
           img++;
         } else {
           if (t < 0 || t >= this.cfg.vocab_size) throw new OpError("buildBatch", `example ${s}: token id ${t} at ${i} outside the vocabulary [0, ${this.cfg.vocab_size})`);
+          if (t === this.vcfg.voco_token_index && img > imgStart) vocoSlots.push({ row: s, t: r.src.length, image: img - 1 });
           r.src.push(textIds.length); textIds.push(t);
           r.kind.push(t === this.vcfg.voco_token_index ? TokenKind.voco : TokenKind.text);
           r.id.push(t); r.label.push(e.labels ? e.labels[i] : IGNORE_INDEX); r.patch.push(-1);
@@ -157,11 +163,39 @@ export class LlavaForCausalLM extends Module implements CausalLM {
     }));
     const textEmb = this.model.embed_tokens.forward(Int32Array.from(textIds)); // (nText, C)
     const table = visionParts.length > 0 ? concat([textEmb, ...visionParts], 0) : textEmb;
-    const h = reshape(gatherRows(table, gather), [L.B, L.T, C]); // (B, T, C)
+    let h = reshape(gatherRows(table, gather), [L.B, L.T, C]); // (B, T, C)
+    if (this.vcfg.voco_pool_init === true && vocoSlots.length > 0) h = add(h, this.pooledVocoStart(vocoSlots, visionParts, L.B, L.T, G));
     hooks?.adjustLayout?.(L, ids);
     const batch: VlmBatch = { h, layout: L, ids, targets, patch, visionTokens: visionParts.map((p) => p.shape[0]) };
     hooks?.prepare?.(batch);
     return batch;
+  }
+
+  /**
+   * The pooled start of the <voco> tokens (config voco_pool_init, a vlmc option): (B, T, C), zero
+   * except at <voco> slots, where the i-th of a run of N after an image holds the mean of region i of
+   * that image's projected tokens (the same regions as the average-pooling baseline).
+   */
+  private pooledVocoStart(slots: readonly { row: number; t: number; image: number }[], visionParts: readonly Tensor[], B: number, T: number, G: number): Tensor {
+    const C = this.cfg.hidden_size;
+    const runs = new Map<string, { t: number; image: number }[]>(); // one run per (row, image)
+    for (const s of slots) {
+      const key = `${s.row}:${s.image}`;
+      const run = runs.get(key) ?? [];
+      run.push(s); runs.set(key, run);
+    }
+    const pooled: Tensor[] = [Tensor.zeros([1, C])];
+    const index = new Int32Array(B * T); // 0: the zero row
+    let next = 1;
+    for (const [key, run] of runs) {
+      const part = visionParts[run[0].image];
+      if (part.shape[0] !== G * G) throw new OpError("buildBatch", `voco_pool_init needs the image's ${G * G} vision tokens, got ${part.shape[0]} (a reducer changed them)`);
+      pooled.push(matmul(poolMatrix(G, run.length).weights, part)); // (N, P) x (P, C)
+      const row = Number(key.split(":")[0]);
+      run.forEach((s, i) => { index[row * T + s.t] = next + i; });
+      next += run.length;
+    }
+    return reshape(gatherRows(concat(pooled, 0), index), [B, T, C]);
   }
 
   /** Full forward of a built batch: logits (B, T', V) and the decoder's output. */

@@ -24,6 +24,8 @@ export function suiteJobs(preset: string, base: string, steps: number, extra: Re
     { name: "full", recipe: "vlm", overrides: { ...common } }, // the full model, trained as long as the others
     { name: "upper", recipe: "vlm", overrides: { ...common, voco_tokens: 1 } }, // VoCo tokens inserted, no mask
     ...[1, 2, 4, 8, 16, 32].map((N) => ({ name: `voco-${N}`, recipe: "voco" as const, overrides: { ...common, voco_tokens: N } })),
+    // a vlmc option, not in the paper: <voco> tokens start from the average-pooled tokens of their region
+    ...[1, 8].map((N) => ({ name: `voco-pool-${N}`, recipe: "voco" as const, overrides: { ...common, voco_tokens: N, voco_pool_init: true } })),
     ...[1, 8].map((N) => ({ name: `pool-${N}`, recipe: "vlm" as const, overrides: { ...common, pool_tokens: N } })),
     { name: "atp-25", recipe: "atp", overrides: { ...atp, atp_target: 0.25 } },
     { name: "atp-15", recipe: "atp", overrides: { ...atp, atp_target: 0.15 } },

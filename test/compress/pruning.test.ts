@@ -137,6 +137,22 @@ describe.each(availableKernelSets())("pruning reducers (%s kernels)", (set) => {
     expect(keepMost.kept[0].every((k) => k >= 15)).toBe(true); // only a token whose S_r is exactly 0 can fall
   });
 
+  it("ATP's budget loss is lambda_atp * depth-weighted kept + lambda_target * |mean kept - target| (by hand, two weightings)", () => {
+    for (const [lambdaAtp, lambdaTarget] of [[0.05, 0.2], [0.5, 0.1]]) {
+      const c: AtpConfig = { ...atpCfg, lambdaAtp, lambdaTarget, targetFraction: 0.3 };
+      const m = new LlavaForCausalLM(cfg, 10);
+      const hooks = new AtpHooks(new AtpModules(c, new Rng(4)), c, "soft", 3, G);
+      m.forwardBatch(m.buildBatch(examples, hooks), { hooks });
+      const budget = hooks.budgetLoss()!;
+      // modules after layers 0 and 1 of 3: layer 0 sees everything, layer 1 the first module's kept, layer 2 the second's
+      const f = hooks.softFractions.map((t) => (t.data[0] + t.data[1]) / 2);
+      const mean = (1 + f[0] + f[1]) / 3;
+      const expected = lambdaAtp * (f[0] * (1 / 3) + f[1] * (2 / 3)) + lambdaTarget * Math.abs(mean - 0.3);
+      expect(budget.meanFraction).toBeCloseTo(mean, 6);
+      expect(budget.loss.item()).toBeCloseTo(expected, 6);
+    }
+  });
+
   it("ATP soft mode: the threshold MLP gets gradients through the attention bias and the budget loss", () => {
     const m = new LlavaForCausalLM(cfg, 10);
     const mods = new AtpModules(atpCfg, new Rng(4));

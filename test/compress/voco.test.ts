@@ -11,7 +11,9 @@ import { feedText } from "../../src/compress/voco/two-stage.js";
 import { availableKernelSets, useKernels } from "../../src/kernels/index.js";
 import { causalLayout } from "../../src/model/layout.js";
 import { LlavaForCausalLM } from "../../src/model/vlm.js";
-import { vlmConfigFromDict } from "../../src/model/vlm-config.js";
+import { vlmConfigFromDict, vlmConfigToDict } from "../../src/model/vlm-config.js";
+import { slice } from "../../src/tensor/ops/shape.js";
+import type { Tensor } from "../../src/tensor/tensor.js";
 import { noGrad } from "../../src/tensor/index.js";
 import { expectAllclose } from "../helpers/allclose.js";
 import { randArray } from "../helpers/random.js";
@@ -41,8 +43,12 @@ describe("VoCo mask", () => {
 describe.each(availableKernelSets())("VoCo two-stage inference (%s kernels)", (set) => {
   beforeAll(() => { useKernels(set); });
 
-  it.each([1, 2, 5])("equals the single masked pass with N = %i, across decoded tokens and turns", (N) => {
-    const m = new LlavaForCausalLM(cfg, 3);
+  // stage 1 and the single pass both build their inputs through buildBatch, so a pooled start
+  // (voco_pool_init, a vlmc option) must keep them equal too
+  it.each([
+    [1, false], [2, false], [5, false], [1, true], [2, true], [4, true],
+  ] as const)("equals the single masked pass with N = %i (pooled start: %s), across decoded tokens and turns", (N, pooled) => {
+    const m = new LlavaForCausalLM({ ...cfg, voco_pool_init: pooled }, 3);
     const prefix = [BOS, IMG, ...Array(N).fill(VOCO)];
     const turn1 = [5, 6, 7], answer1 = [8, 9, 2], turn2 = [10, 11], answer2 = [12, 2];
     const text = [...turn1, ...answer1, ...turn2, ...answer2];
@@ -92,5 +98,46 @@ describe("VoCo cache files", () => {
     const a = feedText(m, voco.toKVCache(cfg.text, 4), [5, 6]), b = feedText(m, back.toKVCache(cfg.text, 4), [5, 6]);
     expect(a.data).toEqual(b.data);
     expect(() => VocoCache.load(path, other)).toThrow(new RegExp(`made by model ${modelFingerprint(m)}, not by the loaded model ${modelFingerprint(other)}`));
+  });
+});
+
+describe("VoCo pooled start (voco_pool_init, a vlmc option)", () => {
+  const pooledCfg = { ...cfg, voco_pool_init: true };
+
+  it("adds to each <voco> slot the mean of its region of the image's projected tokens, and nothing elsewhere", () => {
+    const m = new LlavaForCausalLM(pooledCfg, 6), plain = new LlavaForCausalLM(cfg, 6);
+    const N = 2, C = cfg.text.hidden_size;
+    const other = Float32Array.from(randArray(3 * 64, 12));
+    const rows = [
+      { ids: [BOS, IMG, VOCO, VOCO, 5, 6], images: [image] },
+      { ids: [BOS, 7, 8, VOCO], images: [] },                   // no image before it: no pooled start
+      { ids: [BOS, IMG, 5, IMG, VOCO, VOCO], images: [image, other] }, // the image just before the span
+    ];
+    const got = noGrad(() => m.buildBatch(rows).h), base = noGrad(() => plain.buildBatch(rows).h);
+    const feats = noGrad(() => m.encodeImages([image, other]).feats).data; // (2, 4, C)
+    const T = got.shape[1];
+    // 2x2 grid, N = 2 = 1 x 2 regions: the left column (patches 0, 2) and the right one (1, 3), in float64
+    const region = (img: number, r: number, c: number) => (feats[(img * 4 + r) * C + c] + feats[(img * 4 + r + 2) * C + c]) / 2;
+    const expected = new Float64Array(got.data.length);
+    base.data.forEach((x, i) => { expected[i] = x; });
+    for (let c = 0; c < C; c++) {
+      for (let r = 0; r < N; r++) {
+        expected[(0 * T + 1 + 4 + r) * C + c] += region(0, r, c);         // row 0: BOS, 4 vision, voco x 2
+        expected[(2 * T + 1 + 4 + 1 + 4 + r) * C + c] += region(1, r, c); // row 2: BOS, 4, text, 4, voco x 2
+      }
+    }
+    expectAllclose(got.data, expected, { rtol: 1e-5, atol: 1e-6 }, "pooled start");
+  });
+
+  it("is saved in config.json and read back; off by default and absent from the LLaVA layout", () => {
+    expect(vlmConfigFromDict(vlmConfigToDict(pooledCfg)).voco_pool_init).toBe(true);
+    expect(vlmConfigToDict(cfg)).not.toHaveProperty("voco_pool_init");
+    expect(vlmConfigFromDict(vlmConfigToDict(cfg)).voco_pool_init).toBeUndefined();
+  });
+
+  it("refuses an image whose tokens a reducer changed, by name", () => {
+    const m = new LlavaForCausalLM(pooledCfg, 6);
+    const halve = { reduceVision: (f: Tensor) => ({ feats: slice(f, 0, 0, 2), patches: Int32Array.from([0, 1]) }) };
+    expect(() => m.buildBatch([{ ids: [BOS, IMG, VOCO], images: [image] }], halve)).toThrow(/voco_pool_init needs the image's 4 vision tokens, got 2/);
   });
 });

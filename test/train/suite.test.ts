@@ -13,6 +13,8 @@ describe("suite jobs", () => {
     }
     expect(jobs.find((j) => j.name === "voco-8")!.overrides.voco_tokens).toBe(8);
     expect(jobs.find((j) => j.name === "upper")!.overrides.voco_tokens).toBe(1);
+    expect(jobs.find((j) => j.name === "voco-pool-8")!).toMatchObject({ recipe: "voco", overrides: { voco_tokens: 8, voco_pool_init: true } });
+    expect(jobs.find((j) => j.name === "voco-8")!.overrides.voco_pool_init).toBeUndefined(); // the faithful one stays faithful
     // the distilled ATP learns from the base it starts from, which sees every vision token
     expect(jobs.find((j) => j.name === "atp-25-distill")!.overrides).toMatchObject({ distill: 1, teacher: "base", atp_target: 0.25 });
   });

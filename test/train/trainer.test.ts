@@ -100,16 +100,24 @@ describe("trainer", () => {
     const unmasked = await runRecipe({ recipe: "vlm", out: tmp(), overrides: { ...base }, ...quiet });
     expect(unmasked.result.losses[0]).not.toBeCloseTo(plain.result.losses[0], 6); // the mask changes the loss
     await expect(runRecipe({ recipe: "voco", out: tmp(), overrides: { ...base, distill: 1 }, ...quiet })).rejects.toThrow(/needs a teacher/);
+    // the pooled start (a vlmc option) changes the loss of the same weights and batch, and is saved with the model
+    const pooledDir = tmp();
+    const pooled = await runRecipe({ recipe: "voco", out: pooledDir, overrides: { ...base, voco_pool_init: true }, ...quiet });
+    expect(pooled.result.losses[0]).not.toBeCloseTo(plain.result.losses[0], 6);
+    expect(loadVlmDir(pooledDir).model.vcfg.voco_pool_init).toBe(true);
+    await expect(runRecipe({ recipe: "vlm", out: tmp(), overrides: { ...base, voco_tokens: 0, voco_pool_init: true }, ...quiet })).rejects.toThrow(/voco_pool_init needs voco_tokens >= 1/);
   });
 
   it("the atp recipe trains ATP modules from an upper-bound model and saves them beside it", async () => {
     const init = tmp();
     await runRecipe({ recipe: "vlm", out: init, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 0 }, ...quiet });
     const out = tmp();
-    const { result } = await runRecipe({ recipe: "atp", out, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 2, eval_examples: 2, init, atp_layers: "0" }, ...quiet });
+    const { result } = await runRecipe({ recipe: "atp", out, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 2, eval_examples: 2, init, atp_layers: "0", atp_lambda_atp: 0.5 }, ...quiet });
     expect(result.lastEval?.val_kept_fraction).toBeGreaterThan(0);
     expect(result.lastEval?.val_kept_fraction).toBeLessThanOrEqual(1);
     expect(readFileSync(join(out, "config.json"), "utf8")).toContain('"atp"');
+    expect(loadVlmDir(out).info.atp).toMatchObject({ lambdaAtp: 0.5, lambdaTarget: 0.2 });
+    await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "0", atp_lambda_target: -1 }, ...quiet })).rejects.toThrow(/atp_lambda_target must be >= 0/);
     await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "1" }, ...quiet })).rejects.toThrow(/below the last decoder layer/);
   });
 

@@ -77,6 +77,10 @@ export const VLM_DEFAULTS = {
   video: false,
   /** <voco> tokens inserted after the image; with voco_mask false this trains VoCo's upper-bound model. */
   voco_tokens: 0, voco_mask: false,
+  /** A vlmc option, not in VoCo-LLaMA: each <voco> token starts from the mean of its region of the image's
+   * projected tokens (the average-pooling baseline's N tokens) besides the shared <voco> embedding; saved
+   * in the model's config (voco_pool_init), so every later use of the model does the same. */
+  voco_pool_init: false,
   /** Weight of the paper's KL(teacher || student) term on answer tokens (0 = off, as the official code). */
   distill: 0, distill_tau: 1, teacher: "",
   /** Average-pool each image's tokens to this many before the LLM (the "Avg. Pool + Linear" baseline); 0 = off. */
@@ -84,6 +88,9 @@ export const VLM_DEFAULTS = {
   /** ATP-LLaVA: pruning modules after these decoder layers (comma-separated), trained with soft masks. */
   atp: false, atp_layers: "0,2,4", atp_target: 0.25, atp_freeze_llm: false, atp_sap: true, atp_self: true, atp_cross: true,
   atp_temperature: 10,
+  /** Budget loss weights: lambda_atp on the depth-weighted kept fractions (a larger value moves the
+   * budget towards earlier layers) and lambda_target on |mean kept - target| (paper via the re-implementation: 0.05, 0.2). */
+  atp_lambda_atp: 0.05, atp_lambda_target: 0.2,
   /** If > 0: the target average kept count in tokens (overrides atp_target, a fraction). */
   atp_target_tokens: 0,
 };
@@ -96,7 +103,9 @@ export const ATP_RECIPE_DEFAULTS = { ...VLM_DEFAULTS, atp: true, steps: 1500, lr
 export function atpConfigOf(cfg: VlmRecipeConfig): AtpConfig {
   const layers = cfg.atp_layers.split(",").map((x) => Number(x.trim()));
   if (layers.some((l) => !Number.isInteger(l) || l < 0)) throw new Error(`atp_layers "${cfg.atp_layers}" must be comma-separated layer indices`);
-  return { ...ATP_DEFAULTS, layers, targetFraction: cfg.atp_target, useSap: cfg.atp_sap, useSelf: cfg.atp_self, useCross: cfg.atp_cross, temperature: cfg.atp_temperature };
+  for (const k of ["atp_lambda_atp", "atp_lambda_target"] as const) if (!(cfg[k] >= 0)) throw new Error(`${k} must be >= 0, got ${cfg[k]}`);
+  return { ...ATP_DEFAULTS, layers, targetFraction: cfg.atp_target, useSap: cfg.atp_sap, useSelf: cfg.atp_self, useCross: cfg.atp_cross, temperature: cfg.atp_temperature,
+    lambdaAtp: cfg.atp_lambda_atp, lambdaTarget: cfg.atp_lambda_target };
 }
 
 /** A VLM with its ATP modules, trained together (the modules' names start with `atp.`). */
@@ -175,6 +184,10 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   if (cfg.voco_mask && cfg.pool_tokens > 0) throw new Error("voco_mask and pool_tokens are separate methods: set one");
   const hooks = cfg.voco_mask ? vocoMaskHooks() : cfg.pool_tokens > 0 ? avgPoolHooks(cfg.pool_tokens) : undefined;
   if (cfg.voco_mask && cfg.voco_tokens < 1) throw new Error("voco_mask needs voco_tokens >= 1");
+  if (cfg.voco_pool_init) {
+    if (cfg.voco_tokens < 1) throw new Error("voco_pool_init needs voco_tokens >= 1 (it sets where the <voco> tokens start)");
+    model.vcfg.voco_pool_init = true;
+  }
   const visionTokens = (model.vcfg.vision.image_size / model.vcfg.vision.patch_size) ** 2;
   const atpCfg = cfg.atp ? { ...atpConfigOf(cfg), ...(cfg.atp_target_tokens > 0 ? { targetFraction: cfg.atp_target_tokens / visionTokens } : {}) } : null;
   if (atpCfg !== null && (cfg.voco_mask || cfg.pool_tokens > 0)) throw new Error("atp cannot be combined with voco_mask or pool_tokens here");
