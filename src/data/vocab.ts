@@ -6,6 +6,9 @@
 // examples and checks that none of their words is missing.
 // Tokenizer: specials are matched literally; the rest is lower-cased, split on whitespace, and the
 // punctuation marks ? , . become tokens of their own. Unknown words map to <unk>.
+// Plural suffix (a vocabulary option): a vocabulary holding PLURAL_SUFFIX has no plural shape words;
+// "stars" is encoded as "star" "-s", so a shape word learned in one question type serves the
+// questions that name it in the plural (existence, count) too. Old vocabularies encode as before.
 // Not here: files: model folders and `data write` store it as a HF tokenizer.json (train/model-dir.ts).
 
 import {
@@ -61,6 +64,11 @@ export function generatorWords(): string[] {
   return words;
 }
 
+/** The token that marks a plural shape word in a vocabulary built with the plural suffix. */
+export const PLURAL_SUFFIX = "-s";
+const SINGULAR_OF = new Map(Object.entries(SHAPE_PLURALS).map(([singular, plural]) => [plural, singular]));
+const PLURAL_OF = new Map(Object.entries(SHAPE_PLURALS));
+
 export interface VocabJson {
   version: 1;
   tokens: string[];
@@ -70,10 +78,17 @@ export class Vocab {
   readonly tokens: readonly string[];
   #ids: Map<string, number>;
 
-  /** Specials, then the generator's words plus `extra`, deduplicated and sorted. */
-  static build(extra: Iterable<string> = []): Vocab {
+  /**
+   * Specials, then the generator's words plus `extra`, deduplicated and sorted. With `pluralSuffix`,
+   * the plural shape words are replaced by PLURAL_SUFFIX (see the top of this file).
+   */
+  static build(extra: Iterable<string> = [], opts: { pluralSuffix?: boolean } = {}): Vocab {
     const words = new Set<string>([...generatorWords(), ...extra]);
     for (const s of SPECIAL_TOKENS) words.delete(s);
+    if (opts.pluralSuffix === true) {
+      for (const p of SINGULAR_OF.keys()) words.delete(p);
+      words.add(PLURAL_SUFFIX);
+    }
     return new Vocab([...SPECIAL_TOKENS, ...[...words].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))]);
   }
 
@@ -91,6 +106,19 @@ export class Vocab {
     this.tokens = tokens.slice();
     this.#ids = new Map(tokens.map((t, i) => [t, i]));
     if (this.#ids.size !== tokens.length) throw new Error("vocab has duplicate tokens");
+    this.pluralSuffix = this.#ids.has(PLURAL_SUFFIX);
+    if (this.pluralSuffix) {
+      const both = [...SINGULAR_OF.keys()].filter((p) => this.#ids.has(p));
+      if (both.length > 0) throw new Error(`vocab has both the plural suffix ${PLURAL_SUFFIX} and plural words (${both.join(", ")})`);
+    }
+  }
+
+  /** True if plural shape words are encoded as the singular + PLURAL_SUFFIX. */
+  readonly pluralSuffix: boolean;
+
+  /** Whole-word replacements the encoder applies after lower-casing (for the tokenizer.json normalizer). */
+  replacements(): Record<string, string> {
+    return this.pluralSuffix ? Object.fromEntries([...SINGULAR_OF].map(([p, s]) => [p, `${s} ${PLURAL_SUFFIX}`])) : {};
   }
 
   toJSON(): VocabJson {
@@ -115,7 +143,9 @@ export class Vocab {
   }
 
   encode(text: string, opts: { bos?: boolean; eos?: boolean } = {}): number[] {
-    const ids = tokenize(text).map((t) => this.id(t));
+    const words = tokenize(text);
+    const split = this.pluralSuffix ? words.flatMap((w) => { const s = SINGULAR_OF.get(w); return s === undefined ? [w] : [s, PLURAL_SUFFIX]; }) : words;
+    const ids = split.map((t) => this.id(t));
     if (opts.bos) ids.unshift(this.special("<s>"));
     if (opts.eos) ids.push(this.special("</s>"));
     return ids;
@@ -123,12 +153,15 @@ export class Vocab {
 
   /** Tokens joined by spaces, with no space before punctuation; `skipSpecial` drops <pad>, <s>, </s>. */
   decode(ids: readonly number[], opts: { skipSpecial?: boolean } = {}): string {
-    let out = "";
+    let out = "", last = "";
     for (const id of ids) {
       const t = this.tokens[id];
       if (t === undefined) throw new Error(`token id ${id} outside vocab of ${this.size}`);
       if (opts.skipSpecial && (t === "<pad>" || t === "<s>" || t === "</s>")) continue;
-      out += out === "" || PUNCTUATION.has(t) ? t : ` ${t}`;
+      const plural = t === PLURAL_SUFFIX ? PLURAL_OF.get(last) : undefined;
+      if (plural !== undefined) out = out.slice(0, out.length - last.length) + plural; // "star" "-s" -> "stars"
+      else out += out === "" || PUNCTUATION.has(t) ? t : ` ${t}`;
+      last = t;
     }
     return out;
   }

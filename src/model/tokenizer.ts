@@ -4,7 +4,7 @@
 // place the npm package is used, so this file does not need it.
 // Word-level pipeline, expressed in HF terms so the `tokenizers` library reproduces it exactly:
 //   added tokens  the specials, matched literally in the raw text (leftmost-longest), never split
-//   normalizer    Lowercase (optional)
+//   normalizer    Lowercase (optional), then whole-word Replace rules (optional; e.g. "stars" -> "star -s")
 //   pre-tokenizer WhitespaceSplit, then Split on [?,.!:;] "Isolated" (each mark is its own token)
 //   model         WordLevel: vocab lookup, unknown words -> <unk>
 //   decoder       a space before every token except a lone punctuation mark, joined, first space dropped
@@ -78,6 +78,8 @@ export interface WordLevelOptions {
   lowercase?: boolean;
   /** The token unknown words map to; must be one of the specials (default <unk>). */
   unkToken?: string;
+  /** Whole words replaced by other text after lower-casing (a HF Replace normalizer each). */
+  replacements?: Readonly<Record<string, string>>;
 }
 
 export class WordLevelTokenizer implements Tokenizer {
@@ -85,6 +87,7 @@ export class WordLevelTokenizer implements Tokenizer {
   readonly specials: readonly string[];
   readonly lowercase: boolean;
   readonly unkToken: string;
+  readonly replacements: Readonly<Record<string, string>>;
   readonly special: Readonly<SpecialIds>;
   #ids: Map<string, number>;
   #specialRe: RegExp | null;
@@ -102,6 +105,10 @@ export class WordLevelTokenizer implements Tokenizer {
     this.specials = [...(opts.specials ?? DEFAULT_SPECIALS)];
     this.lowercase = opts.lowercase ?? true;
     this.unkToken = opts.unkToken ?? "<unk>";
+    this.replacements = { ...(opts.replacements ?? {}) };
+    for (const w of Object.keys(this.replacements)) {
+      if (!/^[a-z0-9]+$/.test(w)) throw new Error(`WordLevelTokenizer: replacement key ${JSON.stringify(w)} must be a lower-case word of letters and digits`);
+    }
     this.specials.forEach((s, i) => {
       if (tokens[i] !== s) throw new Error(`WordLevelTokenizer: token ${i} must be the special ${s}, got ${JSON.stringify(tokens[i])}`);
     });
@@ -135,12 +142,19 @@ export class WordLevelTokenizer implements Tokenizer {
     const pieces = this.#specialRe === null ? [text] : text.split(this.#specialRe); // odd indices: specials
     pieces.forEach((piece, i) => {
       if (i % 2 === 1) { ids.push(this.#ids.get(piece)!); return; }
-      const norm = this.lowercase ? piece.toLowerCase() : piece;
+      const norm = this.#replace(this.lowercase ? piece.toLowerCase() : piece);
       for (const word of norm.split(WHITESPACE)) {
         for (const part of word.split(PUNCT_SPLIT)) if (part !== "") ids.push(this.#ids.get(part) ?? unk);
       }
     });
     return withBosEos(ids, this.special, opts);
+  }
+
+  /** The Replace normalizers, in key order, as the HF pipeline applies them. */
+  #replace(text: string): string {
+    let out = text;
+    for (const [w, r] of Object.entries(this.replacements)) out = out.replace(new RegExp(`\\b${w}\\b`, "g"), r);
+    return out;
   }
 
   decode(ids: readonly number[], opts: DecodeOptions = {}): string {
@@ -170,7 +184,7 @@ export class WordLevelTokenizer implements Tokenizer {
       truncation: null,
       padding: null,
       added_tokens: this.specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-      normalizer: this.lowercase ? { type: "Lowercase" } : null,
+      normalizer: this.#normalizerJson(),
       pre_tokenizer: { type: "Sequence", pretokenizers: [{ type: "WhitespaceSplit" }, { type: "Split", pattern: { Regex: punct }, behavior: "Isolated", invert: false }] },
       post_processor: null,
       decoder: {
@@ -183,6 +197,13 @@ export class WordLevelTokenizer implements Tokenizer {
       },
       model: { type: "WordLevel", vocab: Object.fromEntries(this.tokens.map((t, i) => [t, i])), unk_token: this.unkToken },
     };
+  }
+
+  #normalizerJson(): Record<string, unknown> | null {
+    const steps: Record<string, unknown>[] = this.lowercase ? [{ type: "Lowercase" }] : [];
+    for (const [w, r] of Object.entries(this.replacements)) steps.push({ type: "Replace", pattern: { Regex: `\\b${w}\\b` }, content: r });
+    if (steps.length <= 1) return steps[0] ?? null; // one step: as before, without a Sequence
+    return { type: "Sequence", normalizers: steps };
   }
 
   /** `tokenizer_config.json` for transformers' PreTrainedTokenizerFast. */

@@ -13,9 +13,9 @@ import { IGNORE_INDEX } from "../tensor/ops/loss.js";
 /** Words the template and the captions add to the generator's vocabulary. */
 export const TEMPLATE_WORDS = ["user", "assistant", ","] as const; // "," separates objects in captions
 
-/** The vocabulary every model uses: the generator's words plus the template's. */
-export function buildVocab(): Vocab {
-  return Vocab.build(TEMPLATE_WORDS);
+/** The vocabulary every model uses: the generator's words plus the template's (plural shape words as singular + "-s" with `pluralSuffix`). */
+export function buildVocab(opts: { pluralSuffix?: boolean } = {}): Vocab {
+  return Vocab.build(TEMPLATE_WORDS, opts);
 }
 
 export interface FormatOptions {

@@ -36,7 +36,7 @@ function readJson(path: string): Record<string, unknown> {
 }
 
 export function saveVocabFile(dir: string, vocab: Vocab): void {
-  saveTokenizer(dir, new WordLevelTokenizer(vocab.tokens));
+  saveTokenizer(dir, new WordLevelTokenizer(vocab.tokens, { replacements: vocab.replacements() }));
 }
 
 export function loadVocabFile(dir: string): Vocab {

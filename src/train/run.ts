@@ -6,7 +6,8 @@ import { loadSafetensorsFile, saveJsonFile } from "../model/safetensors.js";
 import { describeKernels } from "../kernels/index.js";
 import { PRESET_NAMES, type PresetName } from "../model/presets.js";
 import { mergeConfig, readConfigFile, type FlatConfig } from "./config.js";
-import { loadVlmDir, WEIGHTS } from "./model-dir.js";
+import { loadVlmDir, loadVocabFile, WEIGHTS } from "./model-dir.js";
+import type { Vocab } from "../data/vocab.js";
 import { buildVocab } from "./format.js";
 import { train, type TrainerConfig, type TrainResult, type TrainTask, STATE_FILE } from "./trainer.js";
 import { parseVisionHeads, VISION_DEFAULTS, VisionPretrainModel, visionTask, type VisionRecipeConfig } from "./recipes/vision.js";
@@ -71,7 +72,7 @@ export async function runRecipe(o: RunOptions): Promise<{ result: TrainResult; c
       loaded.model.model.vision_tower.setTrainable(false);
       task = vlmTask(c, loaded.model, loaded.vocab, o.recipe, o.resume);
     } else {
-      const vocab = buildVocab();
+      const vocab = vocabFor(c);
       task = vlmTask(c, newVlm(c, vocab, log), vocab, o.recipe);
     }
   }
@@ -79,4 +80,12 @@ export async function runRecipe(o: RunOptions): Promise<{ result: TrainResult; c
   const result = await train(task, trainerConfig(cfg), { outDir: o.out, recipe: cfg, resumeFrom: o.resume, stopAfter: o.stopAfter, quiet: o.quiet, log });
   saveJsonFile(join(o.out, "train_config.json"), { recipe: o.recipe, ...cfg });
   return { result, config: cfg };
+}
+
+/** A new model's vocabulary, or the --init model's own (so a model with the plural suffix can be fine-tuned as it is). */
+function vocabFor(c: VlmRecipeConfig): Vocab {
+  if (c.init === "") return buildVocab({ pluralSuffix: c.plural_suffix });
+  const vocab = loadVocabFile(c.init);
+  if (c.plural_suffix && !vocab.pluralSuffix) throw new Error(`plural_suffix applies to a new model's vocabulary; ${c.init} has plural shape words (train from scratch, without --init)`);
+  return vocab;
 }

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, test } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SPECIAL_TOKENS, Vocab, tokenize } from "../../src/data/vocab.js";
+import { PLURAL_SUFFIX, SPECIAL_TOKENS, Vocab, tokenize } from "../../src/data/vocab.js";
+import { loadTokenizer } from "../../src/model/tokenizer-hf.js";
 import { loadVocabFile, saveVocabFile } from "../../src/train/model-dir.js";
 import { DIFFICULTIES, SPLITS } from "../../src/data/splits.js";
 import { streamExamples } from "../../src/data/stream.js";
@@ -55,5 +56,40 @@ describe("vocab", () => {
     expect(() => loadVocabFile(join(dir, "none"))).toThrow(/none/);
     writeFileSync(join(dir, "tok", "tokenizer.json"), "{ broken");
     expect(() => loadVocabFile(join(dir, "tok"))).toThrow(/tokenizer\.json/);
+  });
+});
+
+describe("vocab with the plural suffix (a vlmc option)", () => {
+  const plural = Vocab.build([], { pluralSuffix: true }), plain = Vocab.build();
+
+  test("plural shape words become the singular + -s; the default vocabulary is unchanged", () => {
+    expect(plural.pluralSuffix).toBe(true);
+    expect(plain.pluralSuffix).toBe(false);
+    expect(plural.has("stars") || plural.has("crosses")).toBe(false);
+    expect(plain.has("stars") && plain.has("crosses")).toBe(true);
+    const q = "are there any red crosses? how many stars are there?";
+    expect(plural.encode(q).map((i) => plural.tokens[i])).toEqual(["are", "there", "any", "red", "cross", PLURAL_SUFFIX, "?", "how", "many", "star", PLURAL_SUFFIX, "are", "there", "?"]);
+    expect(plural.decode(plural.encode(q))).toBe(q);
+    expect(plain.encode("stars").map((i) => plain.tokens[i])).toEqual(["stars"]);
+    expect(plural.decode(plural.encode("star -s"))).toBe("stars"); // the suffix after a shape is its plural however it was written
+    expect(() => new Vocab([...plain.tokens, PLURAL_SUFFIX])).toThrow(/both the plural suffix -s and plural words \(circles, /);
+  });
+
+  test("encodes thousands of generated image questions without an unknown token", () => {
+    const unk = plural.special("<unk>");
+    for (const split of SPLITS)
+      for (const ex of streamExamples("image", { split, difficulty: DIFFICULTIES.medium, count: 300, render: false }))
+        for (const t of ex.conversations) expect(plural.encode(t.value), t.value).not.toContain(unk);
+  });
+
+  test("its tokenizer.json (Replace normalizers) encodes as the Vocab does, through the HF package, and loads back as a plural vocabulary", () => {
+    saveVocabFile(join(dir, "plural"), plural);
+    const hf = loadTokenizer(join(dir, "plural"));
+    for (const ex of streamExamples("image", { split: "test", difficulty: DIFFICULTIES.medium, count: 100, render: false }))
+      for (const t of ex.conversations) expect(hf.encode(t.value), t.value).toEqual(plural.encode(t.value));
+    expect(hf.encode("starship stars")).toEqual([plural.special("<unk>"), plural.id("star"), plural.id(PLURAL_SUFFIX)]); // whole words only
+    const back = loadVocabFile(join(dir, "plural"));
+    expect(back.tokens).toEqual(plural.tokens);
+    expect(back.pluralSuffix).toBe(true);
   });
 });

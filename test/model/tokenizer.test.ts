@@ -67,6 +67,19 @@ describe("WordLevelTokenizer", () => {
     }
   });
 
+  it("with Replace rules (the plural suffix) agrees with the data layer's Vocab, and writes them as normalizers", () => {
+    const vocab = Vocab.build([], { pluralSuffix: true });
+    const wl = new WordLevelTokenizer(vocab.tokens, { replacements: vocab.replacements() });
+    for (const text of ["<image>\nhow many Stars are there?", "are there any red crosses?", "what colour is the largest star?"]) {
+      expect(wl.encode(text), text).toEqual(vocab.encode(text));
+    }
+    const norm = wl.toTokenizerJson().normalizer as { type: string; normalizers: { type: string }[] };
+    expect(norm.type).toBe("Sequence");
+    expect(norm.normalizers[0]).toEqual({ type: "Lowercase" });
+    expect(norm.normalizers[1]).toEqual({ type: "Replace", pattern: { Regex: "\\bcircles\\b" }, content: "circle -s" });
+    expect(() => new WordLevelTokenizer(vocab.tokens, { replacements: { "a b": "c" } })).toThrow(/replacement key "a b" must be a lower-case word/);
+  });
+
   it("saves a genuine HF tokenizer.json that the HF package loads to the same behaviour", () => {
     const dir = join(tmp, "wordlevel");
     saveTokenizer(dir, tok);

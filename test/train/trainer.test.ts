@@ -108,6 +108,18 @@ describe("trainer", () => {
     await expect(runRecipe({ recipe: "vlm", out: tmp(), overrides: { ...base, voco_tokens: 0, voco_pool_init: true }, ...quiet })).rejects.toThrow(/voco_pool_init needs voco_tokens >= 1/);
   });
 
+  it("plural_suffix gives a new model the singular + -s vocabulary; --init keeps the init model's vocabulary", async () => {
+    const pluralDir = tmp(), plainDir = tmp();
+    await runRecipe({ recipe: "vlm", out: pluralDir, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, plural_suffix: true }, ...quiet });
+    await runRecipe({ recipe: "vlm", out: plainDir, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0 }, ...quiet });
+    expect(loadVlmDir(pluralDir).vocab.pluralSuffix).toBe(true);
+    expect(loadVlmDir(plainDir).vocab.pluralSuffix).toBe(false);
+    const tuned = tmp();
+    await runRecipe({ recipe: "voco", out: tuned, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init: pluralDir }, ...quiet });
+    expect(loadVlmDir(tuned).vocab.tokens).toEqual(loadVlmDir(pluralDir).vocab.tokens);
+    await expect(runRecipe({ recipe: "vlm", out: tmp(), overrides: { preset: "tiny", steps: 1, init: plainDir, plural_suffix: true }, ...quiet })).rejects.toThrow(/plural_suffix applies to a new model's vocabulary/);
+  });
+
   it("the atp recipe trains ATP modules from an upper-bound model and saves them beside it", async () => {
     const init = tmp();
     await runRecipe({ recipe: "vlm", out: init, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 0 }, ...quiet });

@@ -37,6 +37,10 @@ export const VLM_DEFAULTS = {
   preset: "small", vision: "", init: "", steps: 3000, batch_size: 8, grad_accum: 1, lr: 1e-3, min_lr: 1e-4, warmup: 150,
   weight_decay: 0.05, grad_clip: 1.0, eval_every: 500, eval_examples: 50, save_every: 250, log_every: 10,
   seed: 0, data_seed: 0, questions: 4, difficulty: "medium",
+  /** A new model's vocabulary encodes plural shape words as the singular + "-s" ("stars" -> "star -s"),
+   * so the shape words of attribute questions serve existence and count questions too (a vlmc option;
+   * stored in the tokenizer, so evaluation and inference follow it). Ignored with --init (the init model's vocabulary holds). */
+  plural_suffix: false,
   /** Training only: the most questions of one type per image (1 = each type once, as the eval splits).
    * With questions=12 and 3, an image carries ~3x the answers for ~1.5x the tokens (a vlmc option). */
   questions_per_type: 1,
