@@ -48,11 +48,12 @@ const pruned = (perLayer: readonly number[], all: number): string =>
 
 export function formatDemo(rows: readonly DemoRow[]): string {
   const lines: string[] = [];
+  const width = Math.max(14, ...rows.flatMap((r) => r.answers.map((a) => a.model.length)));
   for (const r of rows) {
     lines.push(`scene ${r.scene}: ${r.question}  (expected: ${r.expected})`);
     for (const a of r.answers) {
       const x = a.result;
-      const head = `  ${a.model.padEnd(14)} ${(a.answer || "(none)").padEnd(10)} ${a.correct ? "✓" : "✗"}  `;
+      const head = `  ${a.model.padEnd(width)} ${(a.answer || "(none)").padEnd(10)} ${a.correct ? "✓" : "✗"}  `;
       const z = x.compression;
       lines.push(head + (z === undefined
         ? `${x.tokens.vision} vision${pruned(x.vision_per_layer, x.tokens.vision)} + ${x.tokens.prompt - x.tokens.vision} text tokens, KV cache ${kib(x.kv_cache_bytes)}, ${mflops(x.flops)}, ${x.ms.total.toFixed(0)} ms`
