@@ -111,9 +111,8 @@ export function framesInContext(preset: PresetName, tokens: readonly number[], c
 
 export function runVocoBench(o: { models?: string; n: number; presets: PresetName[]; tokens: number[]; log: (l: string) => void }): VocoBenchResult {
   const { acc, questions } = o.models !== undefined ? vocoAccuracy(o.models, o.n, o.log) : { acc: { upper: null, lower: null, voco: {}, avgpool: {}, voco_pool: {} }, questions: 0 };
-  const ret = Object.fromEntries(Object.entries(acc.voco).map(([k, v]) => [k, retention(v, acc.upper, acc.lower)]));
-  const poolRet = Object.fromEntries(Object.entries(acc.avgpool).map(([k, v]) => [k, retention(v, acc.upper, acc.lower)]));
-  const vocoPoolRet = Object.fromEntries(Object.entries(acc.voco_pool).map(([k, v]) => [k, retention(v, acc.upper, acc.lower)]));
+  const retentions = (byN: Record<string, number>) => Object.fromEntries(Object.entries(byN).map(([k, v]) => [k, retention(v, acc.upper, acc.lower)]));
+  const ret = retentions(acc.voco), poolRet = retentions(acc.avgpool), vocoPoolRet = retentions(acc.voco_pool);
   const costs = Object.fromEntries(o.presets.map((p) => [p, vocoCosts(p, o.tokens, o.log)]));
   const video: VideoPart = {
     accuracy: o.models !== undefined ? videoAccuracy(o.models, Math.max(1, Math.round(o.n / 4)), o.log) : {},

@@ -126,7 +126,7 @@ export class LlavaForCausalLM extends Module implements CausalLM {
       }));
     }
     const rows: { src: number[]; kind: number[]; id: number[]; label: number[]; patch: number[] }[] = [];
-    const vocoSlots: { row: number; t: number; image: number }[] = []; // each <voco> slot and the image before it
+    const vocoSlots: { text: number; image: number }[] = []; // each <voco> slot's text row and the image before it
     const bases = visionParts.map((_, i) => visionParts.slice(0, i).reduce((n, t) => n + t.shape[0], 0));
     let img = 0;
     examples.forEach((e, s) => {
@@ -143,7 +143,7 @@ export class LlavaForCausalLM extends Module implements CausalLM {
           img++;
         } else {
           if (t < 0 || t >= this.cfg.vocab_size) throw new OpError("buildBatch", `example ${s}: token id ${t} at ${i} outside the vocabulary [0, ${this.cfg.vocab_size})`);
-          if (t === this.vcfg.voco_token_index && img > imgStart) vocoSlots.push({ row: s, t: r.src.length, image: img - 1 });
+          if (t === this.vcfg.voco_token_index && img > imgStart) vocoSlots.push({ text: textIds.length, image: img - 1 });
           r.src.push(textIds.length); textIds.push(t);
           r.kind.push(t === this.vcfg.voco_token_index ? TokenKind.voco : TokenKind.text);
           r.id.push(t); r.label.push(e.labels ? e.labels[i] : IGNORE_INDEX); r.patch.push(-1);
@@ -161,10 +161,10 @@ export class LlavaForCausalLM extends Module implements CausalLM {
       ids[i] = r.id[t]; patch[i] = r.patch[t];
       if (t + 1 < r.src.length) targets[i] = r.label[t + 1];
     }));
-    const textEmb = this.model.embed_tokens.forward(Int32Array.from(textIds)); // (nText, C)
+    let textEmb = this.model.embed_tokens.forward(Int32Array.from(textIds)); // (nText, C)
+    if (this.vcfg.voco_pool_init === true && vocoSlots.length > 0) textEmb = add(textEmb, this.pooledVocoStart(vocoSlots, visionParts, nText, G));
     const table = visionParts.length > 0 ? concat([textEmb, ...visionParts], 0) : textEmb;
-    let h = reshape(gatherRows(table, gather), [L.B, L.T, C]); // (B, T, C)
-    if (this.vcfg.voco_pool_init === true && vocoSlots.length > 0) h = add(h, this.pooledVocoStart(vocoSlots, visionParts, L.B, L.T, G));
+    const h = reshape(gatherRows(table, gather), [L.B, L.T, C]); // (B, T, C)
     hooks?.adjustLayout?.(L, ids);
     const batch: VlmBatch = { h, layout: L, ids, targets, patch, visionTokens: visionParts.map((p) => p.shape[0]) };
     hooks?.prepare?.(batch);
@@ -172,30 +172,24 @@ export class LlavaForCausalLM extends Module implements CausalLM {
   }
 
   /**
-   * The pooled start of the <voco> tokens (config voco_pool_init, a vlmc option): (B, T, C), zero
-   * except at <voco> slots, where the i-th of a run of N after an image holds the mean of region i of
-   * that image's projected tokens (the same regions as the average-pooling baseline).
+   * The pooled start of the <voco> tokens (config voco_pool_init, a vlmc option), added to the text
+   * embeddings (nText, C): zero except at <voco> rows, where the i-th of the N after an image holds
+   * the mean of region i of that image's projected tokens (the average-pooling baseline's regions).
    */
-  private pooledVocoStart(slots: readonly { row: number; t: number; image: number }[], visionParts: readonly Tensor[], B: number, T: number, G: number): Tensor {
-    const C = this.cfg.hidden_size;
-    const runs = new Map<string, { t: number; image: number }[]>(); // one run per (row, image)
-    for (const s of slots) {
-      const key = `${s.row}:${s.image}`;
-      const run = runs.get(key) ?? [];
-      run.push(s); runs.set(key, run);
-    }
-    const pooled: Tensor[] = [Tensor.zeros([1, C])];
-    const index = new Int32Array(B * T); // 0: the zero row
+  private pooledVocoStart(slots: readonly { text: number; image: number }[], visionParts: readonly Tensor[], nText: number, G: number): Tensor {
+    const runs = new Map<number, number[]>(); // image -> its <voco> text rows (an image belongs to one example)
+    for (const s of slots) runs.set(s.image, [...(runs.get(s.image) ?? []), s.text]);
+    const pooled: Tensor[] = [Tensor.zeros([1, this.cfg.hidden_size])];
+    const index = new Int32Array(nText); // 0: the zero row
     let next = 1;
-    for (const [key, run] of runs) {
-      const part = visionParts[run[0].image];
+    for (const [image, rows] of runs) {
+      const part = visionParts[image];
       if (part.shape[0] !== G * G) throw new OpError("buildBatch", `voco_pool_init needs the image's ${G * G} vision tokens, got ${part.shape[0]} (a reducer changed them)`);
-      pooled.push(matmul(poolMatrix(G, run.length).weights, part)); // (N, P) x (P, C)
-      const row = Number(key.split(":")[0]);
-      run.forEach((s, i) => { index[row * T + s.t] = next + i; });
-      next += run.length;
+      rows.forEach((r, i) => { index[r] = next + i; });
+      next += rows.length;
+      pooled.push(matmul(poolMatrix(G, rows.length).weights, part)); // (N, P) x (P, C)
     }
-    return reshape(gatherRows(concat(pooled, 0), index), [B, T, C]);
+    return gatherRows(concat(pooled, 0), index);
   }
 
   /** Full forward of a built batch: logits (B, T', V) and the decoder's output. */

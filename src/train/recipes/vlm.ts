@@ -39,7 +39,8 @@ export const VLM_DEFAULTS = {
   seed: 0, data_seed: 0, questions: 4, difficulty: "medium",
   /** A new model's vocabulary encodes plural shape words as the singular + "-s" ("stars" -> "star -s"),
    * so the shape words of attribute questions serve existence and count questions too (a vlmc option;
-   * stored in the tokenizer, so evaluation and inference follow it). Ignored with --init (the init model's vocabulary holds). */
+   * stored in the tokenizer, so evaluation and inference follow it). With --init the init model's vocabulary holds
+   * (true then requires it to have the suffix). */
   plural_suffix: false,
   /** Training only: the most questions of one type per image (1 = each type once, as the eval splits).
    * With questions=12 and 3, an image carries ~3x the answers for ~1.5x the tokens (a vlmc option). */
