@@ -16,6 +16,7 @@ import type { LlavaForCausalLM, VlmHooks } from "../src/model/vlm.js";
 import { Tensor } from "../src/tensor/tensor.js";
 import { loadVlmDir, methodOf, type LoadedVlm } from "../src/train/model-dir.js";
 import { scatterSvg } from "./svg-plot.js";
+import { skipUnfinished } from "./voco.js";
 
 export interface PruneEntry {
   method: string;
@@ -118,8 +119,8 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
   entries[0].prefill_speedup = 1;
   const targets = new Set(o.targets);
   for (const name of readdirSync(o.models).sort()) {
-    if (!name.startsWith("atp")) continue;
     const dir = join(o.models, name);
+    if (!name.startsWith("atp") || skipUnfinished(dir, name, o.log)) continue;
     o.log(name);
     const atp = loadVlmDir(dir);
     const hooks = hooksFor(methodOf(atp.info), atp.model, dir);

@@ -13,6 +13,7 @@ import { presetConfig, type PresetName } from "../src/model/presets.js";
 import { LlavaForCausalLM } from "../src/model/vlm.js";
 import { Rng } from "../src/tensor/random.js";
 import { buildVocab } from "../src/train/format.js";
+import { unfinishedReason } from "../src/train/trainer.js";
 import { cachedInference, type CachedInferenceResult } from "./voco-cache.js";
 
 export interface VocoAccuracy {
@@ -53,20 +54,27 @@ export function vocoAccuracy(modelsDir: string, n: number, log: (l: string) => v
   const acc: VocoAccuracy = { upper: null, lower: null, voco: {}, avgpool: {}, voco_pool: {} };
   let questions = 0;
   const upper = join(modelsDir, "upper");
-  if (existsSync(upper)) {
+  if (existsSync(upper) && !skipUnfinished(upper, "upper", log)) {
     log("upper bound (no mask) and lower bound (the same model with the mask)");
     const u = evalDir(upper, n, seed, false), l = evalDir(upper, n, seed, true);
     acc.upper = u.accuracy; acc.lower = l.accuracy; questions = u.n;
   }
   for (const name of existsSync(modelsDir) ? readdirSync(modelsDir).sort() : []) {
     const m = /^(voco|pool|voco-pool)-(\d+)$/.exec(name);
-    if (!m) continue;
+    if (!m || skipUnfinished(join(modelsDir, name), name, log)) continue;
     log(`${name}`);
     const r = evalDir(join(modelsDir, name), n, seed);
     (m[1] === "voco" ? acc.voco : m[1] === "pool" ? acc.avgpool : acc.voco_pool)[m[2]] = r.accuracy;
     questions = r.n;
   }
   return { acc, questions };
+}
+
+/** A model still training (a suite running beside the bench) is left out, and said so. */
+export function skipUnfinished(dir: string, name: string, log: (l: string) => void): boolean {
+  const why = unfinishedReason(dir);
+  if (why !== "") log(`${name}: ${why}`);
+  return why !== "";
 }
 
 export function retention(score: number, upper: number | null, lower: number | null): number {
@@ -92,9 +100,9 @@ export function videoAccuracy(modelsDir: string, n: number, log: (l: string) => 
   const out: Record<string, number> = {};
   for (const name of existsSync(modelsDir) ? readdirSync(modelsDir).sort() : []) {
     const m = /^video-(full|voco-(\d+))$/.exec(name);
-    if (!m) continue;
-    log(name);
     const dir = join(modelsDir, name);
+    if (!m || skipUnfinished(dir, name, log)) continue;
+    log(name);
     const { model, vocab, info } = loadVlmDir(dir);
     const method = methodOf(info);
     const r = evaluateVqa(model, vocab, { split: "test", n, seed, kind: "video", videoVocoTokens: method.vocoMask ? method.vocoTokens : 0 });

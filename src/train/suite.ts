@@ -1,10 +1,9 @@
 // The paper-style model suite for the benchmarks: every model `vlmc bench voco` and `vlmc bench prune`
 // read, trained one after another from the base VLM. Resumable: a finished job is skipped, an
 // interrupted one continues from its checkpoint. Reports progress and an ETA over the whole suite.
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runRecipe, type RecipeName } from "./run.js";
-import { STATE_FILE } from "./trainer.js";
+import { trainingProgress } from "./trainer.js";
 
 export interface SuiteJob {
   name: string;
@@ -19,6 +18,7 @@ export interface SuiteJob {
 export function suiteJobs(preset: string, base: string, steps: number, extra: Record<string, unknown> = {}): SuiteJob[] {
   // extra may change eval/save cadence and data options, never the base, the preset or the step count
   const common = { eval_every: 0, save_every: 100, ...extra, preset, init: base, steps };
+  const video = { ...common, video: true, batch_size: 2, type_blocks: "" };
   const atp = { ...common, atp_layers: preset === "tiny" ? "0" : "0,2,4" }; // ATP modules must sit below the last layer
   const jobs: SuiteJob[] = [
     { name: "full", recipe: "vlm", overrides: { ...common } }, // the full model, trained as long as the others
@@ -33,27 +33,23 @@ export function suiteJobs(preset: string, base: string, steps: number, extra: Re
     { name: "atp-25-nocross", recipe: "atp", overrides: { ...atp, atp_target: 0.25, atp_cross: false } },
     // a vlmc option, not in the paper: the answer distribution of the unpruned base as an extra KL target
     { name: "atp-25-distill", recipe: "atp", overrides: { ...atp, atp_target: 0.25, distill: 1, teacher: base } },
-    { name: "video-full", recipe: "vlm", overrides: { ...common, video: true, batch_size: 2 } },
-    ...[2, 8].map((N) => ({ name: `video-voco-${N}`, recipe: "voco" as const, overrides: { ...common, video: true, batch_size: 2, voco_tokens: N } })),
+    // type blocks schedule image question types: a suite-wide type_blocks must not stop the video jobs
+    { name: "video-full", recipe: "vlm", overrides: { ...video } },
+    ...[2, 8].map((N) => ({ name: `video-voco-${N}`, recipe: "voco" as const, overrides: { ...video, voco_tokens: N } })),
   ];
   return jobs;
 }
 
 function finishedSteps(dir: string): number {
-  const p = join(dir, STATE_FILE);
-  if (!existsSync(p)) return 0;
-  try {
-    return (JSON.parse(readFileSync(p, "utf8")) as { step: number }).step;
-  } catch {
-    return 0;
-  }
+  return trainingProgress(dir)?.step ?? 0;
 }
 
 export async function runSuite(o: { out: string; preset: string; base: string; steps: number; only?: string[]; extra?: Record<string, unknown>; log: (l: string) => void }): Promise<void> {
   const all = suiteJobs(o.preset, o.base, o.steps, o.extra);
   const unknown = (o.only ?? []).filter((n) => !all.some((j) => j.name === n));
   if (unknown.length > 0) throw new Error(`--only: no job named ${unknown.join(", ")} (jobs: ${all.map((j) => j.name).join(", ")})`);
-  const jobs = all.filter((j) => o.only === undefined || o.only.includes(j.name));
+  // --only's order is the run order: the job a person names first is the one they want first
+  const jobs = o.only === undefined ? all : o.only.map((n) => all.find((j) => j.name === n)!);
   const t0 = performance.now();
   let doneJobs = 0;
   for (const [i, job] of jobs.entries()) {

@@ -55,6 +55,28 @@ export interface TrainerState {
 export const STATE_FILE = "trainer_state.json";
 export const OPTIMIZER_FILE = "optimizer.safetensors";
 
+/**
+ * How far a run folder's training got: steps done and planned, or null for a folder without a
+ * trainer state (an exported or shipped model: nothing left to train).
+ */
+export function trainingProgress(dir: string): { step: number; steps: number } | null {
+  const p = join(dir, STATE_FILE);
+  if (!existsSync(p)) return null;
+  try {
+    const s = JSON.parse(readFileSync(p, "utf8")) as Partial<TrainerState>;
+    const step = Number(s.step ?? 0);
+    return { step, steps: Number(s.config?.steps ?? step) };
+  } catch {
+    return { step: 0, steps: Number.POSITIVE_INFINITY }; // a state being written or broken: not finished
+  }
+}
+
+/** "" for a finished (or exported) model folder, else why a benchmark should not read it yet. */
+export function unfinishedReason(dir: string): string {
+  const p = trainingProgress(dir);
+  return p === null || p.step >= p.steps ? "" : `training unfinished (step ${p.step} of ${Number.isFinite(p.steps) ? p.steps : "?"}), skipped`;
+}
+
 /** Saves the optimizer moments and the trainer state next to the model files. */
 export function saveTrainingCheckpoint(dir: string, task: TrainTask, opt: AdamW, state: TrainerState): void {
   mkdirSync(dir, { recursive: true });
