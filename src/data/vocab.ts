@@ -8,7 +8,8 @@
 // punctuation marks ? , . become tokens of their own. Unknown words map to <unk>.
 // Plural suffix (a vocabulary option): a vocabulary holding PLURAL_SUFFIX has no plural shape words;
 // "stars" is encoded as "star" "-s", so a shape word learned in one question type serves the
-// questions that name it in the plural (existence, count) too. Old vocabularies encode as before.
+// questions that name it in the plural (existence, count) too. Old vocabularies encode as before; a
+// trained model's vocabulary can be extended with the suffix (appended, old ids unchanged).
 // Not here: files: model folders and `data write` store it as a HF tokenizer.json (train/model-dir.ts).
 
 import {
@@ -108,9 +109,22 @@ export class Vocab {
     if (this.#ids.size !== tokens.length) throw new Error("vocab has duplicate tokens");
     this.pluralSuffix = this.#ids.has(PLURAL_SUFFIX);
     if (this.pluralSuffix) {
-      const both = [...SINGULAR_OF.keys()].filter((p) => this.#ids.has(p));
-      if (both.length > 0) throw new Error(`vocab has both the plural suffix ${PLURAL_SUFFIX} and plural words (${both.join(", ")})`);
+      // plural words beside the suffix are only allowed as the rows of a vocabulary extended by
+      // `extended` (the suffix after them): a built vocabulary that has both is a mistake
+      const both = [...SINGULAR_OF.keys()].filter((p) => this.#ids.has(p) && this.#ids.get(p)! > this.#ids.get(PLURAL_SUFFIX)!);
+      if (both.length > 0) throw new Error(`vocab has both the plural suffix ${PLURAL_SUFFIX} and plural words after it (${both.join(", ")})`);
     }
+  }
+
+  /**
+   * This vocabulary with `tokens` appended at the end, every old id unchanged (for a trained model
+   * whose embedding rows must keep their meaning). Adding PLURAL_SUFFIX switches the encoder to it; the
+   * old plural words stay as rows no text encodes to any more.
+   */
+  extended(tokens: readonly string[]): Vocab {
+    const dup = tokens.filter((t) => this.#ids.has(t));
+    if (dup.length > 0) throw new Error(`vocab already has ${dup.join(", ")}`);
+    return new Vocab([...this.tokens, ...tokens]);
   }
 
   /** True if plural shape words are encoded as the singular + PLURAL_SUFFIX. */

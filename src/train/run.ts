@@ -7,7 +7,7 @@ import { describeKernels } from "../kernels/index.js";
 import { PRESET_NAMES, type PresetName } from "../model/presets.js";
 import { mergeConfig, readConfigFile, type FlatConfig } from "./config.js";
 import { loadVlmDir, loadVocabFile, WEIGHTS } from "./model-dir.js";
-import type { Vocab } from "../data/vocab.js";
+import { PLURAL_SUFFIX, type Vocab } from "../data/vocab.js";
 import { buildVocab } from "./format.js";
 import { train, type TrainerConfig, type TrainResult, type TrainTask, STATE_FILE } from "./trainer.js";
 import { parseVisionHeads, VISION_DEFAULTS, VisionPretrainModel, visionTask, type VisionRecipeConfig } from "./recipes/vision.js";
@@ -82,10 +82,13 @@ export async function runRecipe(o: RunOptions): Promise<{ result: TrainResult; c
   return { result, config: cfg };
 }
 
-/** A new model's vocabulary, or the --init model's own (so a model with the plural suffix can be fine-tuned as it is). */
+/**
+ * A new model's vocabulary, or the --init model's own (so a model with the plural suffix can be
+ * fine-tuned as it is); plural_suffix on an --init model without it appends the suffix (newVlm then
+ * grows the embedding and the LM head by one row).
+ */
 function vocabFor(c: VlmRecipeConfig): Vocab {
   if (c.init === "") return buildVocab({ pluralSuffix: c.plural_suffix });
   const vocab = loadVocabFile(c.init);
-  if (c.plural_suffix && !vocab.pluralSuffix) throw new Error(`plural_suffix applies to a new model's vocabulary; ${c.init} has plural shape words (train from scratch, without --init)`);
-  return vocab;
+  return c.plural_suffix && !vocab.pluralSuffix ? vocab.extended([PLURAL_SUFFIX]) : vocab;
 }

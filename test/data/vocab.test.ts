@@ -72,7 +72,25 @@ describe("vocab with the plural suffix (a vlmc option)", () => {
     expect(plural.decode(plural.encode(q))).toBe(q);
     expect(plain.encode("stars").map((i) => plain.tokens[i])).toEqual(["stars"]);
     expect(plural.decode(plural.encode("star -s"))).toBe("stars"); // the suffix after a shape is its plural however it was written
-    expect(() => new Vocab([...plain.tokens, PLURAL_SUFFIX])).toThrow(/both the plural suffix -s and plural words \(circles, /);
+    // a built vocabulary never holds both; a plural word after the suffix is a mistake
+    expect(() => new Vocab([...plural.tokens, "stars"])).toThrow(/both the plural suffix -s and plural words after it \(stars\)/);
+  });
+
+  test("extending a plain vocabulary appends the suffix: old ids unchanged, plurals encoded with it", () => {
+    const ext = plain.extended([PLURAL_SUFFIX]);
+    expect(ext.tokens.slice(0, plain.size)).toEqual(plain.tokens);
+    expect(ext.size).toBe(plain.size + 1);
+    expect(ext.id(PLURAL_SUFFIX)).toBe(plain.size);
+    expect(ext.pluralSuffix).toBe(true);
+    expect(ext.encode("how many stars are there ?").map((i) => ext.tokens[i])).toEqual(["how", "many", "star", PLURAL_SUFFIX, "are", "there", "?"]);
+    expect(ext.encode("what colour is the star ?")).toEqual(plain.encode("what colour is the star ?"));
+    expect(ext.decode(ext.encode("how many crosses ?"))).toBe("how many crosses?");
+    expect(() => plain.extended(["star"])).toThrow(/already has star/);
+    // its tokenizer.json encodes the same through the HF package, and loads back extended
+    saveVocabFile(join(dir, "extended"), ext);
+    const hf = loadTokenizer(join(dir, "extended"));
+    for (const q of ["how many stars are there?", "are there any red crosses?", "what colour is the star?"]) expect(hf.encode(q), q).toEqual(ext.encode(q));
+    expect(loadVocabFile(join(dir, "extended")).tokens).toEqual(ext.tokens);
   });
 
   test("encodes thousands of generated image questions without an unknown token", () => {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadVlmDir } from "../../src/train/model-dir.js";
+import { PLURAL_SUFFIX } from "../../src/data/vocab.js";
 import { resolveRecipeConfig, runRecipe } from "../../src/train/run.js";
 import { parseOverrides } from "../../src/train/config.js";
 import { newVlm, VLM_DEFAULTS } from "../../src/train/recipes/vlm.js";
@@ -108,7 +109,7 @@ describe("trainer", () => {
     await expect(runRecipe({ recipe: "vlm", out: tmp(), overrides: { ...base, voco_tokens: 0, voco_pool_init: true }, ...quiet })).rejects.toThrow(/voco_pool_init needs voco_tokens >= 1/);
   });
 
-  it("plural_suffix gives a new model the singular + -s vocabulary; --init keeps the init model's vocabulary", async () => {
+  it("plural_suffix gives a new model the singular + -s vocabulary; --init keeps the init model's vocabulary, or appends the suffix", async () => {
     const pluralDir = tmp(), plainDir = tmp();
     await runRecipe({ recipe: "vlm", out: pluralDir, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, plural_suffix: true }, ...quiet });
     await runRecipe({ recipe: "vlm", out: plainDir, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0 }, ...quiet });
@@ -117,7 +118,13 @@ describe("trainer", () => {
     const tuned = tmp();
     await runRecipe({ recipe: "voco", out: tuned, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init: pluralDir }, ...quiet });
     expect(loadVlmDir(tuned).vocab.tokens).toEqual(loadVlmDir(pluralDir).vocab.tokens);
-    await expect(runRecipe({ recipe: "vlm", out: tmp(), overrides: { preset: "tiny", steps: 1, init: plainDir, plural_suffix: true }, ...quiet })).rejects.toThrow(/plural_suffix applies to a new model's vocabulary/);
+    // a plain model fine-tuned with the suffix: one more token at the end, every old id kept
+    const extDir = tmp();
+    await runRecipe({ recipe: "vlm", out: extDir, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init: plainDir, plural_suffix: true }, ...quiet });
+    const ext = loadVlmDir(extDir), plainVocab = loadVlmDir(plainDir).vocab;
+    expect(ext.vocab.tokens).toEqual([...plainVocab.tokens, PLURAL_SUFFIX]);
+    expect(ext.model.cfg.vocab_size).toBe(plainVocab.size + 1);
+    expect(ext.vocab.encode("stars").map((i) => ext.vocab.tokens[i])).toEqual(["star", PLURAL_SUFFIX]);
   });
 
   it("the atp recipe trains ATP modules from an upper-bound model and saves them beside it", async () => {

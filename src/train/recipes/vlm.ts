@@ -10,6 +10,7 @@ import type { DifficultyName } from "../../data/splits.js";
 import { DIFFICULTIES } from "../../data/splits.js";
 import type { Vocab } from "../../data/vocab.js";
 import { presetConfig, type PresetName } from "../../model/presets.js";
+import { withAddedTokens } from "../../model/resize-vocab.js";
 import { LlavaForCausalLM, type VlmExample } from "../../model/vlm.js";
 import { crossEntropy } from "../../tensor/ops/loss.js";
 import { IGNORE_INDEX } from "../../tensor/ops/loss.js";
@@ -39,8 +40,9 @@ export const VLM_DEFAULTS = {
   seed: 0, data_seed: 0, questions: 4, difficulty: "medium",
   /** A new model's vocabulary encodes plural shape words as the singular + "-s" ("stars" -> "star -s"),
    * so the shape words of attribute questions serve existence and count questions too (a vlmc option;
-   * stored in the tokenizer, so evaluation and inference follow it). With --init the init model's vocabulary holds
-   * (true then requires it to have the suffix). */
+   * stored in the tokenizer, so evaluation and inference follow it). With --init the init model's vocabulary holds;
+   * true on an init model without the suffix appends it as a new token (one new embedding and LM-head row,
+   * the mean of the others; every old id kept). */
   plural_suffix: false,
   /** Training only: the most questions of one type per image (1 = each type once, as the eval splits).
    * With questions=12 and 3, an image carries ~3x the answers for ~1.5x the tokens (a vlmc option). */
@@ -149,11 +151,13 @@ export function captionConversation(ex: Example, mode: CaptionMode, absent = fal
 export function newVlm(cfg: VlmRecipeConfig, vocab: Vocab, log: (l: string) => void): LlavaForCausalLM {
   if (cfg.init !== "") {
     const init = loadVlmDir(cfg.init);
-    if (init.vocab.tokens.join("\n") !== vocab.tokens.join("\n")) throw new Error(`${cfg.init}: its vocabulary differs from this recipe's`);
-    log(`initialised from ${cfg.init}`);
-    if (cfg.vision !== "") loadVisionInto(init.model, cfg.vision, log); // e.g. a text-pretrained LLM meets a new ViT
-    init.model.model.vision_tower.setTrainable(false);
-    return init.model;
+    const old = init.vocab.tokens, added = vocab.tokens.slice(old.length);
+    if (vocab.tokens.slice(0, old.length).join("\n") !== old.join("\n")) throw new Error(`${cfg.init}: its vocabulary differs from this recipe's`);
+    const model = added.length === 0 ? init.model : withAddedTokens(init.model, added.length);
+    log(`initialised from ${cfg.init}${added.length > 0 ? ` (vocabulary extended by ${added.join(", ")}: ${old.length} -> ${vocab.size} tokens)` : ""}`);
+    if (cfg.vision !== "") loadVisionInto(model, cfg.vision, log); // e.g. a text-pretrained LLM meets a new ViT
+    model.model.vision_tower.setTrainable(false);
+    return model;
   }
   const preset = presetConfig(cfg.preset as PresetName, vocab.size, vocab.special("<image>"), vocab.special("<voco>"));
   if (cfg.init_std < 0) throw new Error(`init_std must be >= 0 (0 = the preset's), got ${cfg.init_std}`);
