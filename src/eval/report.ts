@@ -139,9 +139,12 @@ export function formatEvalReport(r: EvalReport): string {
     ...types.map((t) => `${t.padEnd(w)}  ${(100 * r.per_type[t]).toFixed(1).padStart(7)}%  ${(100 * (r.blind_per_type[t] ?? 0)).toFixed(1).padStart(5)}%`),
     `${"overall".padEnd(w)}  ${(100 * r.accuracy).toFixed(1).padStart(7)}%  ${(100 * r.blind_accuracy).toFixed(1).padStart(5)}%`,
     "",
-    ...(r.kind === "video" ? ["(cost figures are not measured for clips here: see vlmc bench voco)"] : []),
-    `vision tokens alive per layer: ${r.kept_per_layer.map((x) => x.toFixed(1)).join(", ")} (${(100 * r.kept_fraction).toFixed(1)}% on average)`,
-    `per question: ${(r.flops_per_question / 1e9).toFixed(3)} GFLOPs, prefill ${r.prefill_ms.toFixed(1)} ms, decode ${r.decode_ms_per_token.toFixed(2)} ms/token, KV cache ${(r.kv_cache_bytes / 1024).toFixed(0)} KiB`,
+    ...(r.kind === "video"
+      ? ["(cost figures are not measured for clips here: see vlmc bench voco)"]
+      : [
+        `vision tokens alive per layer: ${r.kept_per_layer.map((x) => x.toFixed(1)).join(", ")} (${(100 * r.kept_fraction).toFixed(1)}% on average)`,
+        `per question: ${(r.flops_per_question / 1e9).toFixed(3)} GFLOPs, prefill ${r.prefill_ms.toFixed(1)} ms, decode ${r.decode_ms_per_token.toFixed(2)} ms/token, KV cache ${(r.kv_cache_bytes / 1024).toFixed(0)} KiB`,
+      ]),
   ];
   return lines.join("\n");
 }

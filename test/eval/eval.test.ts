@@ -14,7 +14,7 @@ import { toFloat } from "../../src/data/image.js";
 import { noGrad } from "../../src/tensor/autograd.js";
 import { KVCache } from "../../src/model/kv-cache.js";
 import { argmax, prefill } from "../../src/model/generate.js";
-import { runEvalReport, templateStats } from "../../src/eval/report.js";
+import { formatEvalReport, runEvalReport, templateStats, type EvalReport } from "../../src/eval/report.js";
 import { summarize } from "../../src/eval/vqa.js";
 import { loadVlmDir, type LoadedVlm } from "../../src/train/model-dir.js";
 import { runRecipe } from "../../src/train/run.js";
@@ -27,6 +27,19 @@ beforeAll(async () => {
 });
 
 describe("eval", () => {
+  it("the text report of clips says costs are not measured and prints no NaN figures", () => {
+    const base: EvalReport = {
+      split: "test", kind: "video", seed: 0, n: 4, examples: 1, accuracy: 0.5, per_type: { "video-count": 0.5 }, blind_accuracy: 0.25,
+      blind_per_type: { "video-count": 0.25 }, flops_per_question: NaN, vision_tokens_per_question: 144, prefill_ms: NaN, decode_ms_per_token: NaN,
+      kv_cache_bytes: NaN, kept_fraction: 1, kept_per_layer: [144], per_template: {},
+    };
+    const video = formatEvalReport(base);
+    expect(video).toMatch(/cost figures are not measured for clips/);
+    expect(video).not.toMatch(/NaN/);
+    const image = formatEvalReport({ ...base, kind: "image", flops_per_question: 2e9, prefill_ms: 30, decode_ms_per_token: 3, kv_cache_bytes: 2048 });
+    expect(image).toMatch(/per question: 2\.000 GFLOPs, prefill 30\.0 ms, decode 3\.00 ms\/token, KV cache 2 KiB/);
+  });
+
   it("reports accuracy per type, the blind baseline, FLOPs, timing and KV bytes", () => {
     const r = runEvalReport(tiny.model, tiny.vocab, { split: "val", examples: 4, priorExamples: 200 });
     expect(r.n).toBeGreaterThan(4);
