@@ -43,6 +43,7 @@ export { vlmConfigFromDict, vlmConfigToDict } from "./model/vlm-config.js";
 export type { VlmConfig } from "./model/vlm-config.js";
 export { CLIPVisionModel, visionConfigFromDict } from "./model/vision.js";
 export type { VisionConfig } from "./model/vision.js";
+export { withAddedTokens } from "./model/resize-vocab.js";
 export { presetConfig, PRESET_NAMES } from "./model/presets.js";
 export type { PresetName } from "./model/presets.js";
 export { generate, prefill, decodeOne, decodeN, sample } from "./model/generate.js";
