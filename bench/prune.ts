@@ -16,7 +16,7 @@ import type { LlavaForCausalLM, VlmHooks } from "../src/model/vlm.js";
 import { Tensor } from "../src/tensor/tensor.js";
 import { loadVlmDir, methodOf, type LoadedVlm } from "../src/train/model-dir.js";
 import { scatterSvg } from "./svg-plot.js";
-import { skipUnfinished } from "./voco.js";
+import { skipUnfinished } from "./model-folders.js";
 
 export interface PruneEntry {
   method: string;

@@ -13,7 +13,7 @@ import { presetConfig, type PresetName } from "../src/model/presets.js";
 import { LlavaForCausalLM } from "../src/model/vlm.js";
 import { Rng } from "../src/tensor/random.js";
 import { buildVocab } from "../src/train/format.js";
-import { unfinishedReason } from "../src/train/trainer.js";
+import { skipUnfinished } from "./model-folders.js";
 import { cachedInference, type CachedInferenceResult } from "./voco-cache.js";
 
 export interface VocoAccuracy {
@@ -68,13 +68,6 @@ export function vocoAccuracy(modelsDir: string, n: number, log: (l: string) => v
     questions = r.n;
   }
   return { acc, questions };
-}
-
-/** A model still training (a suite running beside the bench) is left out, and said so. */
-export function skipUnfinished(dir: string, name: string, log: (l: string) => void): boolean {
-  const why = unfinishedReason(dir);
-  if (why !== "") log(`${name}: ${why}`);
-  return why !== "";
 }
 
 export function retention(score: number, upper: number | null, lower: number | null): number {

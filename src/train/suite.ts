@@ -40,10 +40,6 @@ export function suiteJobs(preset: string, base: string, steps: number, extra: Re
   return jobs;
 }
 
-function finishedSteps(dir: string): number {
-  return trainingProgress(dir)?.step ?? 0;
-}
-
 export async function runSuite(o: { out: string; preset: string; base: string; steps: number; only?: string[]; extra?: Record<string, unknown>; log: (l: string) => void }): Promise<void> {
   const all = suiteJobs(o.preset, o.base, o.steps, o.extra);
   const unknown = (o.only ?? []).filter((n) => !all.some((j) => j.name === n));
@@ -54,7 +50,7 @@ export async function runSuite(o: { out: string; preset: string; base: string; s
   let doneJobs = 0;
   for (const [i, job] of jobs.entries()) {
     const dir = join(o.out, job.name);
-    const done = finishedSteps(dir);
+    const done = trainingProgress(dir)?.step ?? 0;
     if (done >= o.steps) { o.log(`[${i + 1}/${jobs.length}] ${job.name}: done, skipped`); continue; }
     const elapsed = performance.now() - t0;
     const eta = doneJobs > 0 ? ((elapsed / doneJobs) * (jobs.length - i)) / 60000 : NaN;
