@@ -12,8 +12,12 @@
 # Usage: sh scripts/train-small-vlm.sh [RUNS_DIR]   (default runs/; then `npx vlmc export --model
 # RUNS_DIR/vlm-small-plural-blocks --out checkpoints/small-vlm`). Resumable: a finished stage is skipped, an
 # interrupted one (Ctrl-C) continues from its checkpoint when the script is run again.
+#   PRESET=small-deep sh scripts/train-small-vlm.sh trains the same recipe on the 12 x 192 LLM (folders
+#   RUNS_DIR/vlm-small-deep-*).
 set -eu
 RUNS=${1:-runs}
+PRESET=${PRESET:-small}
+P="$RUNS/vlm-$PRESET"
 VISION=${VISION:-checkpoints/small-vision-v3}
 MIXED="caption_fraction=0.5 questions=12 questions_per_type=3"
 
@@ -27,23 +31,23 @@ stage() {
     echo "$dir: resuming at step $done_steps"
     npx vlmc train vlm --resume "$dir" --out "$dir"
   else
-    npx vlmc train vlm --preset small --steps "$steps" "$@" --out "$dir"
+    npx vlmc train vlm --preset "$PRESET" --steps "$steps" "$@" --out "$dir"
   fi
 }
 
-stage "$RUNS/vlm-small-stage1" 3000 -- --vision "$VISION" \
+stage "$P-stage1" 3000 -- --vision "$VISION" \
   --set eval_every=1000 eval_examples=50 save_every=250 $MIXED
-stage "$RUNS/vlm-small-stage2" 800 -- --init "$RUNS/vlm-small-stage1" \
+stage "$P-stage2" 800 -- --init "$P-stage1" \
   --set lr=5e-4 min_lr=5e-5 warmup=50 eval_every=400 eval_examples=50 save_every=400 caption_fraction=0 questions=8 questions_per_type=8 question_types=existence
-stage "$RUNS/vlm-small-stage3" 800 -- --init "$RUNS/vlm-small-stage2" \
+stage "$P-stage3" 800 -- --init "$P-stage2" \
   --set lr=3e-4 min_lr=3e-5 warmup=50 eval_every=400 eval_examples=50 save_every=200 $MIXED
-stage "$RUNS/vlm-small" 1600 -- --init "$RUNS/vlm-small-stage3" \
+stage "$P" 1600 -- --init "$P-stage3" \
   --set lr=4e-4 min_lr=4e-5 warmup=50 eval_every=800 eval_examples=50 save_every=200 $MIXED \
   type_blocks=count,all,relation,all,two-hop,all,existence,all type_block_steps=200
-stage "$RUNS/vlm-small-plural" 800 -- --init "$RUNS/vlm-small" \
+stage "$P-plural" 800 -- --init "$P" \
   --set lr=3e-4 min_lr=3e-5 warmup=50 eval_every=400 eval_examples=50 save_every=100 $MIXED plural_suffix=true \
   type_blocks=count,all,existence,all type_block_steps=100
-stage "$RUNS/vlm-small-plural-blocks" 1600 -- --init "$RUNS/vlm-small-plural" \
+stage "$P-plural-blocks" 1600 -- --init "$P-plural" \
   --set lr=4e-4 min_lr=4e-5 warmup=50 eval_every=800 eval_examples=50 save_every=200 $MIXED \
   type_blocks=count,all,relation,all,two-hop,all,existence,all type_block_steps=200
-echo "done: $RUNS/vlm-small-plural-blocks (export: npx vlmc export --model $RUNS/vlm-small-plural-blocks --out checkpoints/small-vlm)"
+echo "done: $P-plural-blocks (export: npx vlmc export --model $P-plural-blocks --out checkpoints/small-vlm)"

@@ -14,7 +14,7 @@ export function registerTrainCommands(program: Command): void {
     .option("--out <dir>", "output folder (checkpoints, metrics.jsonl); required to train")
     .option("--config <file>", "JSON file overriding the recipe defaults")
     .option("--set <key=value...>", "override config fields (after the file)")
-    .option("--preset <name>", "model size: tiny, small, llava576")
+    .option("--preset <name>", "model size: tiny, small, llava576, small-deep")
     .option("--steps <n>", "training steps")
     .option("--vision <dir>", "pretrained vision tower folder (recipes vlm, voco)")
     .option("--init <dir>", "start from this model folder's weights (recipes vlm, voco, atp)")

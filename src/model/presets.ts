@@ -3,12 +3,14 @@
 //   tiny     - tests only; trains in seconds.
 //   small    - the workhorse for comparing methods: 192 px, 16 px patches -> 12x12 = 144 vision tokens.
 //   llava576 - LLaVA-1.5's token count: 192 px, 8 px patches -> 24x24 = 576 vision tokens.
+//   small-deep - small's ViT and 144 tokens with a deeper, thinner LLM (12 x 192, about small's FLOPs),
+//              so that layer-wise pruning (ATP, FastV, PyramidDrop) has layers to spread over.
 import type { LlamaConfig } from "./config.js";
 import type { VisionConfig } from "./vision.js";
 import { CLIP_MEAN, CLIP_STD, type VlmConfig } from "./vlm-config.js";
 
-export type PresetName = "tiny" | "small" | "llava576";
-export const PRESET_NAMES: readonly PresetName[] = ["tiny", "small", "llava576"];
+export type PresetName = "tiny" | "small" | "llava576" | "small-deep";
+export const PRESET_NAMES: readonly PresetName[] = ["tiny", "small", "llava576", "small-deep"];
 
 function vision(image: number, patch: number, width: number, layers: number, heads: number): VisionConfig {
   return {
@@ -39,5 +41,7 @@ export function presetConfig(name: PresetName, vocab: number, imageToken: number
       return { ...base, vision: vision(192, 16, 192, 4, 3), text: text(vocab, 256, 6, 4, 4, 688) };
     case "llava576":
       return { ...base, vision: vision(192, 8, 192, 4, 3), text: text(vocab, 256, 6, 4, 4, 688) };
+    case "small-deep": // LLM 12 x 192, 3 heads of 64, SwiGLU 512 (~2.67x)
+      return { ...base, vision: vision(192, 16, 192, 4, 3), text: text(vocab, 192, 12, 3, 3, 512) };
   }
 }

@@ -11,6 +11,7 @@ import { parseOverrides } from "../../src/train/config.js";
 import { newVlm, VLM_DEFAULTS } from "../../src/train/recipes/vlm.js";
 import { buildVocab } from "../../src/train/format.js";
 import { presetConfig } from "../../src/model/presets.js";
+import { decoderLayerFlops } from "../../src/model/flops.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "vlmc-train-"));
 const quiet = { quiet: true, log: () => {} };
@@ -53,6 +54,13 @@ describe("trainer", () => {
     expect(plain.cfg.initializer_range).toBe(0.02); // tiny's
     expect(presetConfig("small", 100, 4).text.initializer_range).toBe(1 / 16); // 1/sqrt(256)
     expect(presetConfig("small", 100, 4).vision.initializer_range).toBe(0.02); // the ViT keeps its own
+    // small-deep: small's ViT (so a small vision folder loads into it) under a 12 x 192 LLM of about small's cost
+    const deep = presetConfig("small-deep", 100, 4), small = presetConfig("small", 100, 4);
+    expect(deep.vision).toEqual(small.vision);
+    expect([deep.text.num_hidden_layers, deep.text.hidden_size, deep.text.initializer_range]).toEqual([12, 192, 1 / Math.sqrt(192)]);
+    const perToken = (c: typeof deep.text) => decoderLayerFlops(c, 300, 300 * 150) * c.num_hidden_layers;
+    expect(perToken(deep.text) / perToken(small.text)).toBeGreaterThan(0.9);
+    expect(perToken(deep.text) / perToken(small.text)).toBeLessThan(1.4);
     expect(() => newVlm({ ...base, init_std: -1 }, buildVocab(), () => {})).toThrow(/init_std must be >= 0/);
   });
 
