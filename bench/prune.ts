@@ -50,6 +50,15 @@ export function fastVRatioFor(target: number, nL: number, afterLayer = 0): numbe
   return Math.min(0.99, Math.max(0, 1 - q));
 }
 
+/**
+ * PyramidDrop's stage ends for nL layers: three, after layers 0, nL/3 and 2nL/3 (0/2/4 of 6, 0/4/8 of
+ * 12). The paper's ends (8/16/24 of 32) leave the first quarter of the layers full, which alone is
+ * more than a 25% budget on these shallow LLMs; starting at layer 0 is what lets PyramidDrop match ATP.
+ */
+export function pdropStageEnds(nL: number): number[] {
+  return [...new Set([0, Math.round(nL / 3), Math.round((2 * nL) / 3)])].filter((e) => e < nL - 1);
+}
+
 /** PyramidDrop keeping lambda at each stage end: the lambda whose mean kept fraction is the target (bisection). */
 export function pdropLambdaFor(target: number, nL: number, stageEnds: readonly number[]): number {
   const mean = (lam: number) => {
@@ -134,7 +143,7 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
     o.log(`FastV after layer 0 dropping ${(100 * ratio).toFixed(1)}% (mean kept ${(100 * target).toFixed(1)}%)`);
     const fv = fastVHooks({ afterLayer: 0, ratio });
     entries.push(entry("FastV", `K=1 R=${(100 * ratio).toFixed(1)}%`, evalWith(fv), model, fv));
-    const ends = [0, 2, 4].filter((e) => e < nL - 1), lam = pdropLambdaFor(target, nL, ends);
+    const ends = pdropStageEnds(nL), lam = pdropLambdaFor(target, nL, ends);
     o.log(`PyramidDrop stage ends ${ends.join("/")} lambda ${lam.toFixed(3)}`);
     const pd = pdropHooks({ stageEnds: ends, lambda: lam });
     entries.push(entry("PyramidDrop", `ends ${ends.join("/")} λ=${lam.toFixed(3)}`, evalWith(pd), model, pd));
