@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fastVHooks } from "../src/compress/baselines/fastv.js";
+import { defaultPruneLayers } from "../src/compress/common.js";
 import { pdropHooks } from "../src/compress/baselines/pdrop.js";
 import { keptFraction, keptPerLayer } from "../src/eval/kept.js";
 import { hooksFor } from "../src/eval/method.js";
@@ -50,14 +51,8 @@ export function fastVRatioFor(target: number, nL: number, afterLayer = 0): numbe
   return Math.min(0.99, Math.max(0, 1 - q));
 }
 
-/**
- * PyramidDrop's stage ends for nL layers: three, after layers 0, nL/3 and 2nL/3 (0/2/4 of 6, 0/4/8 of
- * 12). The paper's ends (8/16/24 of 32) leave the first quarter of the layers full, which alone is
- * more than a 25% budget on these shallow LLMs; starting at layer 0 is what lets PyramidDrop match ATP.
- */
-export function pdropStageEnds(nL: number): number[] {
-  return [...new Set([0, Math.round(nL / 3), Math.round((2 * nL) / 3)])].filter((e) => e < nL - 1);
-}
+/** PyramidDrop's stage ends for nL layers: the shared default pruning layers (0/2/4 of 6, 0/4/8 of 12; see defaultPruneLayers). */
+export const pdropStageEnds = defaultPruneLayers;
 
 /** PyramidDrop keeping lambda at each stage end: the lambda whose mean kept fraction is the target (bisection). */
 export function pdropLambdaFor(target: number, nL: number, stageEnds: readonly number[]): number {

@@ -5,6 +5,16 @@
 import { TokenKind, type TokenLayout } from "../model/layout.js";
 import type { Tensor } from "../tensor/tensor.js";
 
+/**
+ * Default pruning layers of an nL-layer LLM: after layers 0, nL/3 and 2nL/3 (0/2/4 of 6, 0/4/8 of 12;
+ * duplicates and the last layer dropped). ATP's modules and PyramidDrop's stage ends both use it, so
+ * the two prune at the same depths. The paper-scale 4/14/24 of 32 would leave more than a 25% budget
+ * full at these depths; starting after layer 0 is what lets a 25% average spread over later layers.
+ */
+export function defaultPruneLayers(nL: number): number[] {
+  return [...new Set([0, Math.round(nL / 3), Math.round((2 * nL) / 3)])].filter((e) => e < nL - 1);
+}
+
 /** Slots of row b holding vision tokens, in order. */
 export function visionSlots(L: TokenLayout, b: number): number[] {
   const out: number[] = [];

@@ -19,7 +19,7 @@ export function suiteJobs(preset: string, base: string, steps: number, extra: Re
   // extra may change eval/save cadence and data options, never the base, the preset or the step count
   const common = { eval_every: 0, save_every: 100, ...extra, preset, init: base, steps };
   const video = { ...common, video: true, batch_size: 2, type_blocks: "" };
-  const atp = { ...common, atp_layers: preset === "tiny" ? "0" : "0,2,4" }; // ATP modules must sit below the last layer
+  const atp = common; // ATP modules: the recipe's depth-aware default layers unless extra names atp_layers
   const jobs: SuiteJob[] = [
     { name: "full", recipe: "vlm", overrides: { ...common } }, // the full model, trained as long as the others
     { name: "upper", recipe: "vlm", overrides: { ...common, voco_tokens: 1 } }, // VoCo tokens inserted, no mask

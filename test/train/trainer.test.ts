@@ -12,6 +12,7 @@ import { newVlm, VLM_DEFAULTS } from "../../src/train/recipes/vlm.js";
 import { buildVocab } from "../../src/train/format.js";
 import { presetConfig } from "../../src/model/presets.js";
 import { decoderLayerFlops } from "../../src/model/flops.js";
+import { defaultPruneLayers } from "../../src/compress/common.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "vlmc-train-"));
 const quiet = { quiet: true, log: () => {} };
@@ -146,6 +147,11 @@ describe("trainer", () => {
     expect(loadVlmDir(out).info.atp).toMatchObject({ lambdaAtp: 0.5, lambdaTarget: 0.2 });
     await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "0", atp_lambda_target: -1 }, ...quiet })).rejects.toThrow(/atp_lambda_target must be >= 0/);
     await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "1" }, ...quiet })).rejects.toThrow(/below the last decoder layer/);
+    // no atp_layers: the depth-aware default, after layer 0 only on tiny's 2 layers
+    const byDefault = tmp();
+    await runRecipe({ recipe: "atp", out: byDefault, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init }, ...quiet });
+    expect(loadVlmDir(byDefault).info.atp?.layers).toEqual([0]);
+    expect([defaultPruneLayers(6), defaultPruneLayers(12), defaultPruneLayers(32)]).toEqual([[0, 2, 4], [0, 4, 8], [0, 11, 21]]);
   });
 
   it("video: the voco recipe trains on clips frame by frame, and a full-token video model trains too", async () => {

@@ -32,6 +32,7 @@ import { klDivergence } from "../../tensor/ops/loss.js";
 import { add, scale } from "../../tensor/ops/elementwise.js";
 import { noGrad } from "../../tensor/autograd.js";
 import { Rng } from "../../tensor/random.js";
+import { defaultPruneLayers } from "../../compress/common.js";
 import type { MicroResult, TrainTask } from "../trainer.js";
 
 export const VLM_DEFAULTS = {
@@ -92,8 +93,9 @@ export const VLM_DEFAULTS = {
   distill: 0, distill_tau: 1, teacher: "",
   /** Average-pool each image's tokens to this many before the LLM (the "Avg. Pool + Linear" baseline); 0 = off. */
   pool_tokens: 0,
-  /** ATP-LLaVA: pruning modules after these decoder layers (comma-separated), trained with soft masks. */
-  atp: false, atp_layers: "0,2,4", atp_target: 0.25, atp_freeze_llm: false, atp_sap: true, atp_self: true, atp_cross: true,
+  /** ATP-LLaVA: pruning modules after these decoder layers (comma-separated; "" = after layers 0, nL/3
+   * and 2nL/3: 0,2,4 of 6, 0,4,8 of 12), trained with soft masks. */
+  atp: false, atp_layers: "", atp_target: 0.25, atp_freeze_llm: false, atp_sap: true, atp_self: true, atp_cross: true,
   atp_temperature: 10,
   /** Budget loss weights: lambda_atp on the depth-weighted kept fractions (a larger value moves the
    * budget towards earlier layers) and lambda_target on |mean kept - target| (paper via the re-implementation: 0.05, 0.2). */
@@ -107,8 +109,8 @@ export const VOCO_DEFAULTS = { ...VLM_DEFAULTS, voco_tokens: 1, voco_mask: true 
 export const ATP_RECIPE_DEFAULTS = { ...VLM_DEFAULTS, atp: true, steps: 1500, lr: 3e-4, min_lr: 3e-5, warmup: 50 };
 
 /** The ATP configuration a recipe config describes. */
-export function atpConfigOf(cfg: VlmRecipeConfig): AtpConfig {
-  const layers = cfg.atp_layers.split(",").map((x) => Number(x.trim()));
+export function atpConfigOf(cfg: VlmRecipeConfig, nL: number): AtpConfig {
+  const layers = cfg.atp_layers.trim() === "" ? defaultPruneLayers(nL) : cfg.atp_layers.split(",").map((x) => Number(x.trim()));
   if (layers.some((l) => !Number.isInteger(l) || l < 0)) throw new Error(`atp_layers "${cfg.atp_layers}" must be comma-separated layer indices`);
   for (const k of ["atp_lambda_atp", "atp_lambda_target"] as const) if (!(cfg[k] >= 0)) throw new Error(`${k} must be >= 0, got ${cfg[k]}`);
   return { ...ATP_DEFAULTS, layers, targetFraction: cfg.atp_target, useSap: cfg.atp_sap, useSelf: cfg.atp_self, useCross: cfg.atp_cross, temperature: cfg.atp_temperature,
@@ -198,7 +200,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     model.vcfg.voco_pool_init = true;
   }
   const visionTokens = (model.vcfg.vision.image_size / model.vcfg.vision.patch_size) ** 2;
-  const atpCfg = cfg.atp ? { ...atpConfigOf(cfg), ...(cfg.atp_target_tokens > 0 ? { targetFraction: cfg.atp_target_tokens / visionTokens } : {}) } : null;
+  const atpCfg = cfg.atp ? { ...atpConfigOf(cfg, model.cfg.num_hidden_layers), ...(cfg.atp_target_tokens > 0 ? { targetFraction: cfg.atp_target_tokens / visionTokens } : {}) } : null;
   if (atpCfg !== null && (cfg.voco_mask || cfg.pool_tokens > 0)) throw new Error("atp cannot be combined with voco_mask or pool_tokens here");
   const atp = atpCfg === null ? null : loadAtpModules(atpFrom ?? cfg.init, atpCfg, cfg.seed);
   const grid = model.vcfg.vision.image_size / model.vcfg.vision.patch_size, nL = model.cfg.num_hidden_layers;
