@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadVlmDir } from "../../src/train/model-dir.js";
+import { loadVlmDir, methodOf } from "../../src/train/model-dir.js";
 import { PLURAL_SUFFIX } from "../../src/data/vocab.js";
 import { resolveRecipeConfig, runRecipe } from "../../src/train/run.js";
 import { parseOverrides } from "../../src/train/config.js";
@@ -150,7 +150,7 @@ describe("trainer", () => {
     // no atp_layers: the depth-aware default, after layer 0 only on tiny's 2 layers
     const byDefault = tmp();
     await runRecipe({ recipe: "atp", out: byDefault, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init }, ...quiet });
-    expect(loadVlmDir(byDefault).info.atp?.layers).toEqual([0]);
+    expect(methodOf(loadVlmDir(byDefault).info).atp?.layers).toEqual([0]);
     expect([defaultPruneLayers(6), defaultPruneLayers(12), defaultPruneLayers(32)]).toEqual([[0, 2, 4], [0, 4, 8], [0, 11, 21]]);
   });
 
