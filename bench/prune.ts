@@ -51,9 +51,6 @@ export function fastVRatioFor(target: number, nL: number, afterLayer = 0): numbe
   return Math.min(0.99, Math.max(0, 1 - q));
 }
 
-/** PyramidDrop's stage ends for nL layers: the shared default pruning layers (0/2/4 of 6, 0/4/8 of 12; see defaultPruneLayers). */
-export const pdropStageEnds = defaultPruneLayers;
-
 /** PyramidDrop keeping lambda at each stage end: the lambda whose mean kept fraction is the target (bisection). */
 export function pdropLambdaFor(target: number, nL: number, stageEnds: readonly number[]): number {
   const mean = (lam: number) => {
@@ -138,7 +135,7 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
     o.log(`FastV after layer 0 dropping ${(100 * ratio).toFixed(1)}% (mean kept ${(100 * target).toFixed(1)}%)`);
     const fv = fastVHooks({ afterLayer: 0, ratio });
     entries.push(entry("FastV", `K=1 R=${(100 * ratio).toFixed(1)}%`, evalWith(fv), model, fv));
-    const ends = pdropStageEnds(nL), lam = pdropLambdaFor(target, nL, ends);
+    const ends = defaultPruneLayers(nL), lam = pdropLambdaFor(target, nL, ends);
     o.log(`PyramidDrop stage ends ${ends.join("/")} lambda ${lam.toFixed(3)}`);
     const pd = pdropHooks({ stageEnds: ends, lambda: lam });
     entries.push(entry("PyramidDrop", `ends ${ends.join("/")} λ=${lam.toFixed(3)}`, evalWith(pd), model, pd));

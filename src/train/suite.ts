@@ -19,7 +19,6 @@ export function suiteJobs(preset: string, base: string, steps: number, extra: Re
   // extra may change eval/save cadence and data options, never the base, the preset or the step count
   const common = { eval_every: 0, save_every: 100, ...extra, preset, init: base, steps };
   const video = { ...common, video: true, batch_size: 2, type_blocks: "" };
-  const atp = common; // ATP modules: the recipe's depth-aware default layers unless extra names atp_layers
   const jobs: SuiteJob[] = [
     { name: "full", recipe: "vlm", overrides: { ...common } }, // the full model, trained as long as the others
     { name: "upper", recipe: "vlm", overrides: { ...common, voco_tokens: 1 } }, // VoCo tokens inserted, no mask
@@ -27,12 +26,13 @@ export function suiteJobs(preset: string, base: string, steps: number, extra: Re
     // a vlmc option, not in the paper: <voco> tokens start from the average-pooled tokens of their region
     ...[1, 8].map((N) => ({ name: `voco-pool-${N}`, recipe: "voco" as const, overrides: { ...common, voco_tokens: N, voco_pool_init: true } })),
     ...[1, 8].map((N) => ({ name: `pool-${N}`, recipe: "vlm" as const, overrides: { ...common, pool_tokens: N } })),
-    { name: "atp-25", recipe: "atp", overrides: { ...atp, atp_target: 0.25 } },
-    { name: "atp-15", recipe: "atp", overrides: { ...atp, atp_target: 0.15 } },
-    { name: "atp-25-nosap", recipe: "atp", overrides: { ...atp, atp_target: 0.25, atp_sap: false } },
-    { name: "atp-25-nocross", recipe: "atp", overrides: { ...atp, atp_target: 0.25, atp_cross: false } },
+    // ATP modules at the recipe's depth-aware default layers (0,2,4 of 6; 0,4,8 of 12) unless extra names atp_layers
+    { name: "atp-25", recipe: "atp", overrides: { ...common, atp_target: 0.25 } },
+    { name: "atp-15", recipe: "atp", overrides: { ...common, atp_target: 0.15 } },
+    { name: "atp-25-nosap", recipe: "atp", overrides: { ...common, atp_target: 0.25, atp_sap: false } },
+    { name: "atp-25-nocross", recipe: "atp", overrides: { ...common, atp_target: 0.25, atp_cross: false } },
     // a vlmc option, not in the paper: the answer distribution of the unpruned base as an extra KL target
-    { name: "atp-25-distill", recipe: "atp", overrides: { ...atp, atp_target: 0.25, distill: 1, teacher: base } },
+    { name: "atp-25-distill", recipe: "atp", overrides: { ...common, atp_target: 0.25, distill: 1, teacher: base } },
     // type blocks schedule image question types: a suite-wide type_blocks must not stop the video jobs
     { name: "video-full", recipe: "vlm", overrides: { ...video } },
     ...[2, 8].map((N) => ({ name: `video-voco-${N}`, recipe: "voco" as const, overrides: { ...video, voco_tokens: N } })),

@@ -1,6 +1,7 @@
 // Kept-token accounting and the matched-FLOPs settings of the training-free baselines, by hand.
 import { describe, expect, it } from "vitest";
-import { fastVRatioFor, pdropLambdaFor, pdropStageEnds } from "../../bench/prune.js";
+import { fastVRatioFor, pdropLambdaFor } from "../../bench/prune.js";
+import { defaultPruneLayers } from "../../src/compress/common.js";
 import { keptFraction, keptPerLayer } from "../../src/eval/kept.js";
 import type { LayerStats } from "../../src/model/llama.js";
 
@@ -20,10 +21,10 @@ describe("kept tokens", () => {
     // PyramidDrop, ends 0/2/4: (1 + 2λ + 2λ² + λ³) / 6 = target
     const lam = pdropLambdaFor(0.4, 6, [0, 2, 4]);
     expect((1 + 2 * lam + 2 * lam ** 2 + lam ** 3) / 6).toBeCloseTo(0.4, 6);
-    // stage ends scale with depth: 0/2/4 of 6 as before, 0/4/8 of 12; 12 layers at 25%: (1 + 4λ + 4λ² + 3λ³) / 12
-    expect(pdropStageEnds(6)).toEqual([0, 2, 4]);
-    expect(pdropStageEnds(12)).toEqual([0, 4, 8]);
-    const l12 = pdropLambdaFor(0.25, 12, pdropStageEnds(12));
+    // the bench's stage ends scale with depth: 0/2/4 of 6 as before, 0/4/8 of 12; 12 layers at 25%: (1 + 4λ + 4λ² + 3λ³) / 12
+    expect(defaultPruneLayers(6)).toEqual([0, 2, 4]);
+    expect(defaultPruneLayers(12)).toEqual([0, 4, 8]);
+    const l12 = pdropLambdaFor(0.25, 12, defaultPruneLayers(12));
     expect((1 + 4 * l12 + 4 * l12 ** 2 + 3 * l12 ** 3) / 12).toBeCloseTo(0.25, 6);
   });
 });

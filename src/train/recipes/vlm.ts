@@ -199,11 +199,11 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     if (cfg.voco_tokens < 1) throw new Error("voco_pool_init needs voco_tokens >= 1 (it sets where the <voco> tokens start)");
     model.vcfg.voco_pool_init = true;
   }
-  const visionTokens = (model.vcfg.vision.image_size / model.vcfg.vision.patch_size) ** 2;
-  const atpCfg = cfg.atp ? { ...atpConfigOf(cfg, model.cfg.num_hidden_layers), ...(cfg.atp_target_tokens > 0 ? { targetFraction: cfg.atp_target_tokens / visionTokens } : {}) } : null;
+  const grid = model.vcfg.vision.image_size / model.vcfg.vision.patch_size, nL = model.cfg.num_hidden_layers;
+  const visionTokens = grid * grid;
+  const atpCfg = cfg.atp ? { ...atpConfigOf(cfg, nL), ...(cfg.atp_target_tokens > 0 ? { targetFraction: cfg.atp_target_tokens / visionTokens } : {}) } : null;
   if (atpCfg !== null && (cfg.voco_mask || cfg.pool_tokens > 0)) throw new Error("atp cannot be combined with voco_mask or pool_tokens here");
   const atp = atpCfg === null ? null : loadAtpModules(atpFrom ?? cfg.init, atpCfg, cfg.seed);
-  const grid = model.vcfg.vision.image_size / model.vcfg.vision.patch_size, nL = model.cfg.num_hidden_layers;
   if (atpCfg !== null && atpCfg.layers.some((l) => l >= nL - 1)) throw new Error(`atp_layers must be below the last decoder layer (${nL - 1})`);
   const soft = atp === null ? null : new AtpHooks(atp, atpCfg!, "soft", nL, grid);
   const hard = atp === null ? null : new AtpHooks(atp, atpCfg!, "hard", nL, grid);
