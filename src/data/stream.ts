@@ -8,7 +8,7 @@
 // Not here: files (llava-json.ts writes datasets to disk), tokenisation (vocab.ts), batching.
 
 import { COLOURS, SHAPES } from "./shapes/attributes.js";
-import { sceneQuestion, type QuestionContext } from "./shapes/questions.js";
+import { extraCountQuestion, sceneQuestion, type QuestionContext } from "./shapes/questions.js";
 import { renderScene } from "./shapes/render.js";
 import { sampleScene, type CountPlan, type Scene } from "./shapes/scene.js";
 import {
@@ -48,6 +48,9 @@ export interface ExampleOptions {
   render?: boolean;
   /** Restrict the question types (default: all of the kind's types). */
   types?: readonly QuestionType[];
+  /** Images: fill the count type's share (`perType` / `perTypeOf`) with unplanned count questions after
+   * the planned one (a training option: their answers are not balanced; default false). */
+  extraCounts?: boolean;
 }
 
 export interface Example {
@@ -162,7 +165,21 @@ function buildImage(rng: Rng, opts: ExampleOptions): { scene: Scene; qa: QA[] } 
     extremeSize: types.slice(0, k).includes("comparison") ? (rng.bool() ? 1 : -1) : undefined,
   });
   const ctx: QuestionContext = { rng: rng.fork("questions"), askable: rules.askable, countPlan: plan };
-  return { scene, qa: ask(types, k, (t) => sceneQuestion(t, scene, ctx), perTypeOf(opts)) };
+  const share = perTypeOf(opts);
+  const qa = ask(types, k, (t) => sceneQuestion(t, scene, ctx), share);
+  if (opts.extraCounts && plan) addExtraCounts(qa, k, share("count"), scene, rng.fork("extra-counts"));
+  return { scene, qa };
+}
+
+/** Up to `share` count questions in all (the planned one included), while fewer than `k` questions exist. */
+function addExtraCounts(qa: QA[], k: number, share: number, scene: Scene, rng: Rng): void {
+  let have = qa.filter((q) => q.type === "count").length;
+  for (let tries = 0; have < share && qa.length < k && tries < 4 * share; tries++) {
+    const q = extraCountQuestion(scene.objects, rng);
+    if (qa.some((o) => o.question === q.question)) continue;
+    qa.push(q);
+    have++;
+  }
 }
 
 /** A third each: total, per colour, per shape; per-attribute targets uniform in 0..MAX_PLANNED_COUNT. */

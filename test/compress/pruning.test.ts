@@ -172,4 +172,39 @@ describe.each(availableKernelSets())("pruning reducers (%s kernels)", (set) => {
       expect(t.head_r.bias!.grad!.data[0]).not.toBe(0);
     }
   });
+
+  it("ATP straight-through training runs exactly the hard pruning forward, with gradients from the soft masks", () => {
+    const m = new LlavaForCausalLM(cfg, 11);
+    const st = { ...atpCfg, straightThrough: true };
+    const mods = new AtpModules(st, new Rng(4));
+    const last = (out: { logits: Tensor; layout: TokenLayout }) => [0, 1].flatMap((b) => {
+      const V = out.logits.shape[2], slot = b * out.layout.T + out.layout.length[b] - 1;
+      return Array.from(out.logits.data.subarray(slot * V, (slot + 1) * V));
+    });
+    const hard = new AtpHooks(mods, st, "hard", 3, G);
+    const ref = noGrad(() => m.forwardBatch(m.buildBatch(examples, hard), { hooks: hard }));
+    const kept = hard.kept.map((k) => Array.from(k));
+    expect(kept.flat().every((k) => k > 0 && k < 16), `kept ${JSON.stringify(kept)}: the test needs partial pruning`).toBe(true);
+    expect(kept[1][0] < kept[0][0] || kept[1][1] < kept[0][1]).toBe(true); // the second layer prunes survivors further
+
+    const train = new AtpHooks(mods, st, "soft", 3, G);
+    const out = m.forwardBatch(m.buildBatch(examples, train), { hooks: train });
+    expectAllclose(last(out), last(ref), { rtol: 1e-4, atol: 1e-4 }, "straight-through soft forward vs hard pruning");
+    // the budget reads the hard counts forward: (all 16, then the kept after each module) over 3 layers
+    const expected = [0, 1].reduce((a, b) => a + (1 + kept[0][b] / 16 + kept[1][b] / 16) / 3, 0) / 2;
+    const budget = train.budgetLoss()!;
+    expect(budget.meanFraction).toBeCloseTo(expected, 5);
+    // without straight-through the same modules give a different (leaky) forward
+    const leaky = new AtpHooks(mods, atpCfg, "soft", 3, G);
+    const soft = noGrad(() => m.forwardBatch(m.buildBatch(examples, leaky), { hooks: leaky }));
+    expect(Math.max(...last(soft).map((x, i) => Math.abs(x - last(ref)[i])))).toBeGreaterThan(1e-3);
+    // the answer loss reaches the thresholds through the soft masks (the hard forward alone has no gradient)
+    const L = out.layout, targets = new Int32Array(L.B * L.T).fill(-100);
+    for (let b = 0; b < L.B; b++) targets[b * L.T + L.length[b] - 1] = 3;
+    crossEntropy(out.logits, targets).backward();
+    for (const t of mods.layers) {
+      expect(t.head_r.bias!.grad!.data[0]).not.toBe(0);
+      expect(t.head_s.bias!.grad!.data[0]).not.toBe(0);
+    }
+  });
 });

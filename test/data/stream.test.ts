@@ -2,6 +2,8 @@ import { describe, expect, test } from "vitest";
 import { createHash } from "node:crypto";
 import { makeExample, streamExamples, exampleId } from "../../src/data/stream.js";
 import type { VideoScene } from "../../src/data/shapes/video.js";
+import type { Scene } from "../../src/data/shapes/scene.js";
+import { SHAPE_PLURALS } from "../../src/data/shapes/attributes.js";
 
 const digest = (frames: Uint8Array[]) => {
   const h = createHash("sha256");
@@ -68,6 +70,34 @@ describe("stream", () => {
     expect(existence / 200).toBeGreaterThan(4);
     expect(others / 200).toBeLessThanOrEqual(10);
     expect(() => makeExample("image", 0, { split: "train", perTypeOf: { count: 0 } })).toThrow(/perTypeOf.count/);
+  });
+
+  test("extraCounts: more count questions on the same scene, each answered with its true count", () => {
+    const plural = new Map(Object.entries(SHAPE_PLURALS).map(([shape, p]) => [p, shape]));
+    let extra = 0, nonzero = 0;
+    for (let i = 0; i < 150; i++) {
+      const opts = { split: "train" as const, questions: 12, perType: 12, types: ["count" as const], render: false };
+      const plain = makeExample("image", i, opts);
+      const ex = makeExample("image", i, { ...opts, extraCounts: true });
+      expect(ex.scene).toEqual(plain.scene);
+      expect(ex.qa[0]).toEqual(plain.qa[0]); // the planned question first, unchanged
+      expect(plain.qa.length).toBe(1);
+      expect(new Set(ex.qa.map((q) => q.question)).size).toBe(ex.qa.length);
+      const objs = (ex.scene as Scene).objects;
+      for (const q of ex.qa.slice(1)) {
+        const m = /^how many (\w+) (objects )?are there\?$/.exec(q.question);
+        expect(m, q.question).not.toBeNull();
+        const word = m![1];
+        const n = m![2] ? objs.filter((o) => o.colour === word).length : objs.filter((o) => o.shape === plural.get(word)).length;
+        expect(q.answer, q.question).toBe(String(n));
+        extra++;
+        if (n > 0) nonzero++;
+      }
+    }
+    expect(extra / 150).toBeGreaterThan(6);
+    expect(nonzero / extra).toBeGreaterThan(0.4);
+    // off by default
+    expect(makeExample("image", 3, { split: "test" }).qa).toEqual(makeExample("image", 3, { split: "test", extraCounts: false }).qa);
   });
 
   test("video clips: 8-16 frames, objects appear, move and disappear", () => {

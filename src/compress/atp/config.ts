@@ -23,6 +23,10 @@ export interface AtpConfig {
   targetFraction: number;
   lambdaAtp: number;
   lambdaTarget: number;
+  /** Training: forward with the hard keep/prune decisions (0/1 masks, scores over surviving tokens only,
+   * exactly what inference runs) and backward through the soft masks (straight-through). A vlmc option:
+   * the soft masks alone leak pruned tokens into training that inference never sees. */
+  straightThrough: boolean;
 }
 
 export const ATP_DEFAULTS: AtpConfig = {
@@ -38,6 +42,7 @@ export const ATP_DEFAULTS: AtpConfig = {
   targetFraction: 0.25,
   lambdaAtp: 0.05,
   lambdaTarget: 0.2,
+  straightThrough: false,
 };
 
 /** SAP spatial score of grid cell (r, c): 1 - lambda / stride^2 for the sparsest grid containing it, else -inf. */

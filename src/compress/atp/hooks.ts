@@ -8,6 +8,8 @@
 //     (each token keeps its self-loop, DynamicViT-style) [R]; the budget loss reads the soft counts.
 //   hard (inference): pruned tokens are dropped (the model gathers survivors, keeps their original
 //     positions, and later layers never compute or cache their K/V).
+//   straight-through (cfg.straightThrough, a vlmc option): training runs the hard decisions forward
+//     (pruned: D = 0, later ATP layers score the survivors only) and the soft D's gradient backward.
 // S_self averages over the vision queries that can see the token (causal attention would otherwise
 // favour early tokens) [G]; S_cross uses the prompt's text after the image, never answer tokens.
 import type { TokenLayout } from "../../model/layout.js";
@@ -66,7 +68,7 @@ export class AtpHooks implements VlmHooks {
 
   #scores(L: TokenLayout, b: number, probs: Tensor): RowScores {
     const batch = this.#batch!;
-    const slots = visionSlots(L, b);
+    const slots = this.#survivors(L, b);
     const promptEnd = this.#promptEnd[b];
     const cross = textAfterVision(L, b).filter((t) => L.orig[b * L.T + t] <= promptEnd);
     const self = this.cfg.useSelf ? minMax(receivedAttention(probs, L, b, slots, slots)) : new Float64Array(slots.length);
@@ -84,6 +86,14 @@ export class AtpHooks implements VlmHooks {
     input.set(poolTo(self, this.cfg.pool), 0);
     input.set(poolTo(crs, this.cfg.pool), this.cfg.pool);
     return { slots, sr, ss, input };
+  }
+
+  /** Row b's vision slots still in play: all of them, except under straight-through training, where
+   * a token an earlier ATP layer pruned is gone (its cumulative forward D is 0), as at inference. */
+  #survivors(L: TokenLayout, b: number): number[] {
+    const slots = visionSlots(L, b), dc = this.#dcum;
+    if (this.mode !== "soft" || !this.cfg.straightThrough || dc === null) return slots;
+    return slots.filter((t) => dc.d.data[b * L.T + t] > 0.5);
   }
 
   afterLayer(l: number, _h: Tensor, L: TokenLayout, probs: Tensor | null): Uint8Array | null {
@@ -113,13 +123,17 @@ export class AtpHooks implements VlmHooks {
     const thR = reshape(gatherRows(thetaR, rowOf), [n]), thS = reshape(gatherRows(thetaS, rowOf), [n]);
     const dR = sigmoid(scale(sub(new Tensor(sr, [n]), thR), T));
     const dS = sigmoid(scale(sub(new Tensor(ss, [n]), thS), T));
-    const dVis = this.cfg.useSap ? maximum(dR, dS) : dR;
+    const soft = this.cfg.useSap ? maximum(dR, dS) : dR;
+    const dVis = this.cfg.straightThrough ? straightThrough(soft, rows, L, thetaR, thetaS) : soft;
     const d = where(isVision, dVis, Tensor.full([n], 1));
     const dcum = this.#dcum === null ? d : mul(this.#dcum.d, d);
     this.#dcum = { layer: l, d: dcum };
     // soft kept fraction per row: sum of D over vision slots / number of vision slots
     const inv = new Float32Array(n);
-    rows.forEach((r, b) => r.slots.forEach((t) => { inv[b * L.T + t] = 1 / Math.max(1, r.slots.length); }));
+    for (let b = 0; b < L.B; b++) {
+      const all = visionSlots(L, b);
+      for (const t of all) inv[b * L.T + t] = 1 / Math.max(1, all.length);
+    }
     this.softFractions.push(sum(reshape(mul(dcum, new Tensor(inv, [n])), [L.B, L.T]), 1)); // (B)
   }
 
@@ -158,4 +172,18 @@ export class AtpHooks implements VlmHooks {
     const loss = add(scale(atp, cfg.lambdaAtp), scale(abs(addScalar(mean, -cfg.targetFraction)), cfg.lambdaTarget));
     return { loss, meanFraction: mean.item() };
   }
+}
+
+/**
+ * Forward: 1 where the hard rule keeps a scored token (S_r > theta_r or S_s > theta_s), else 0; backward:
+ * the soft D's gradient (the constant added carries no gradient). Unscored slots (text, or tokens already
+ * pruned) get 1 here: the cumulative product keeps a pruned token at 0.
+ */
+function straightThrough(soft: Tensor, rows: RowScores[], L: TokenLayout, thetaR: Tensor, thetaS: Tensor): Tensor {
+  const hard = new Float32Array(soft.size).fill(1);
+  rows.forEach((r, b) => r.slots.forEach((t, i) => {
+    hard[b * L.T + t] = r.sr[i] > thetaR.data[b] || r.ss[i] > thetaS.data[b] ? 1 : 0;
+  }));
+  const shift = Float32Array.from(hard, (h, j) => h - soft.data[j]);
+  return add(soft, new Tensor(shift, soft.shape));
 }

@@ -153,6 +153,22 @@ const count: Record<string, Gen> = {
   },
 };
 
+/**
+ * An unplanned count question for training: a colour or a shape, present in the scene two times in
+ * three, with its true count. The planned question keeps the count answers balanced; these add
+ * practice on the same image (their answers lean to 0-2), so they are an option, never in the eval splits.
+ */
+export function extraCountQuestion(objs: readonly Obj[], rng: Rng): QA {
+  const attr = rng.bool() ? "colour" : "shape";
+  const present = [...new Set(objs.map((o) => o[attr]))];
+  const pool: readonly string[] = present.length > 0 && rng.int(3) < 2 ? present : attr === "colour" ? COLOURS : SHAPES;
+  const value = rng.pick(pool);
+  const n = objs.filter((o) => o[attr] === value).length;
+  return attr === "colour"
+    ? makeQA("count/colour", { colour: value }, numberWord(n))
+    : makeQA("count/shape", { shapes: SHAPE_PLURALS[value as Shape] }, numberWord(n));
+}
+
 const relation: Record<string, Gen> = {
   "left-of": (objs, ctx) => ordered(objs, ctx, "relation/left-of", (o) => o.x),
   above: (objs, ctx) => ordered(objs, ctx, "relation/above", (o) => o.y),

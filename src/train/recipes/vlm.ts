@@ -50,6 +50,9 @@ export const VLM_DEFAULTS = {
   questions_per_type: 1,
   /** Exceptions to questions_per_type, e.g. "existence=6" (comma-separated type=count; "" = none). */
   questions_per_type_of: "",
+  /** Fill the count type's share of an image with unplanned counts of other colours and shapes after
+   * the planned one (with a count type block: up to `questions` counts per image, not 1). A vlmc option. */
+  count_extra: false,
   /** RMS-normalise the projector output (config mm_projector_norm; a vlmc option, not in LLaVA). */
   projector_norm: false,
   /** Standard deviation of the text embeddings at initialisation (0 = the config's initializer_range, 0.02,
@@ -97,6 +100,9 @@ export const VLM_DEFAULTS = {
    * and 2nL/3: 0,2,4 of 6, 0,4,8 of 12), trained with soft masks. */
   atp: false, atp_layers: "", atp_target: 0.25, atp_freeze_llm: false, atp_sap: true, atp_self: true, atp_cross: true,
   atp_temperature: 10,
+  /** Train with the hard keep/prune decisions forward and the soft masks' gradient backward (a vlmc
+   * option, off = the paper's soft masks; see AtpConfig.straightThrough). */
+  atp_straight_through: false,
   /** Budget loss weights: lambda_atp on the depth-weighted kept fractions (a larger value moves the
    * budget towards earlier layers) and lambda_target on |mean kept - target| (paper via the re-implementation: 0.05, 0.2). */
   atp_lambda_atp: 0.05, atp_lambda_target: 0.2,
@@ -114,7 +120,7 @@ export function atpConfigOf(cfg: VlmRecipeConfig, nL: number): AtpConfig {
   if (layers.some((l) => !Number.isInteger(l) || l < 0)) throw new Error(`atp_layers "${cfg.atp_layers}" must be comma-separated layer indices`);
   for (const k of ["atp_lambda_atp", "atp_lambda_target"] as const) if (!(cfg[k] >= 0)) throw new Error(`${k} must be >= 0, got ${cfg[k]}`);
   return { ...ATP_DEFAULTS, layers, targetFraction: cfg.atp_target, useSap: cfg.atp_sap, useSelf: cfg.atp_self, useCross: cfg.atp_cross, temperature: cfg.atp_temperature,
-    lambdaAtp: cfg.atp_lambda_atp, lambdaTarget: cfg.atp_lambda_target };
+    lambdaAtp: cfg.atp_lambda_atp, lambdaTarget: cfg.atp_lambda_target, straightThrough: cfg.atp_straight_through };
 }
 
 /** A VLM with its ATP modules, trained together (the modules' names start with `atp.`). */
@@ -309,12 +315,12 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     const exs = Array.from({ length: cfg.batch_size }, (_, i) => {
       const k = cfg.train_examples > 0 ? (index * cfg.batch_size + i) % cfg.train_examples : index * cfg.batch_size + i;
       if (block !== "all") {
-        const one = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, perType: cfg.questions, difficulty, types: [block] });
+        const one = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, perType: cfg.questions, difficulty, types: [block], extraCounts: cfg.count_extra });
         return toVlmExample(one, vocab, fmt);
       }
       // a deterministic share of the examples are text scenes (a hash of k other than the captions')
       const textScene = cfg.text_scene_fraction > 0 && ((Math.imul(k + 7, 2246822519) >>> 0) / 4294967296) < cfg.text_scene_fraction;
-      const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, perType: cfg.questions_per_type, perTypeOf, difficulty, types: questionTypes, render: !textScene });
+      const ex = makeExample("image", k, { split: "train", seed: cfg.data_seed, size, questions: cfg.questions, perType: cfg.questions_per_type, perTypeOf, difficulty, types: questionTypes, render: !textScene, extraCounts: cfg.count_extra });
       if (textScene) return textSceneExample(ex);
       // a deterministic share of the examples become captions (the hash keeps it a pure function of k)
       const caption = cfg.caption_fraction > 0 && ((Math.imul(k + 1, 2654435761) >>> 0) / 4294967296) < cfg.caption_fraction;
