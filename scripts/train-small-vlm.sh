@@ -1,5 +1,5 @@
 #!/bin/sh
-# Reproduces checkpoints/small-vlm (session 9): ten stages, each fine-tuned from the one before.
+# Reproduces checkpoints/small-vlm (session 10): fourteen stages, each fine-tuned from the one before.
 #   1. the mixed recipe, 3,000 steps: ~12 answers per image, half the examples captions
 #   2. existence questions alone, 800 steps: the mixed recipe never learns them (45% on test)
 #   3. the mixed recipe again, 800 steps: brings back what stage 2 pushed out
@@ -9,10 +9,12 @@
 #      blocks count, all, existence, all (session 8: test 73.3%; the same stage without it: 69.6%)
 #   6. stage 4's type blocks again, 1,600 steps (session 8: test 76.4%; session 5's second cycle of
 #      these blocks without the suffix: 70.1%)
-#   7-10. the same blocks four more times, each on fresh data (folders cycle3..cycle6: stages 4 and 6
-#      were the first two passes of these blocks; session 9: test 79.8, 82.1, 85.0, 87.2%)
+#   7-12. the same blocks six more times, each on fresh data (folders cycle3..cycle8: stages 4 and 6
+#      were the first two passes of these blocks; session 9: test 79.8, 82.1, 85.0, 87.2, 86.0, 87.7%)
+#   13-14. the same blocks on fresh data with count_extra (~11 count answers per image in the count
+#      block; cycle9, cycle10), the last at half the learning rate (session 10: test 88.7, 90.2%)
 # Usage: sh scripts/train-small-vlm.sh [RUNS_DIR]   (default runs/; then `npx vlmc export --model
-# RUNS_DIR/vlm-small-cycle6 --out checkpoints/small-vlm`). Resumable: a finished stage is skipped, an
+# RUNS_DIR/vlm-small-cycle10 --out checkpoints/small-vlm`). Resumable: a finished stage is skipped, an
 # interrupted one (Ctrl-C) continues from its checkpoint when the script is run again.
 #   PRESET=small-deep sh scripts/train-small-vlm.sh trains the same recipe on the 12 x 192 LLM (folders
 #   RUNS_DIR/vlm-small-deep-*).
@@ -52,12 +54,18 @@ stage "$P-plural" 800 -- --init "$P" \
 stage "$P-plural-blocks" 1600 -- --init "$P-plural" \
   --set lr=4e-4 min_lr=4e-5 warmup=50 eval_every=800 eval_examples=50 save_every=200 $MIXED \
   type_blocks=count,all,relation,all,two-hop,all,existence,all type_block_steps=200
-# 7-10. the type blocks four more times on fresh data (data seeds 2, 3, 4, 5; stages 4 and 6 both read seed 0's)
+# 7-12. the type blocks six more times on fresh data (data seeds 2-7; stages 4 and 6 both read seed 0's)
 BLOCKS="type_blocks=count,all,relation,all,two-hop,all,existence,all type_block_steps=200"
 prev="$P-plural-blocks"
-for seed in 2 3 4 5; do
+for seed in 2 3 4 5 6 7; do
   stage "$P-cycle$((seed + 1))" 1600 -- --init "$prev" \
     --set lr=4e-4 min_lr=4e-5 warmup=50 eval_every=0 save_every=200 $MIXED $BLOCKS data_seed=$seed
   prev="$P-cycle$((seed + 1))"
 done
+# 13-14. two more with count_extra (data seeds 8, 9), the second at lr 2e-4 -> 2e-5
+stage "$P-cycle9" 1600 -- --init "$P-cycle8" \
+  --set lr=4e-4 min_lr=4e-5 warmup=50 eval_every=0 save_every=200 $MIXED $BLOCKS data_seed=8 count_extra=true
+stage "$P-cycle10" 1600 -- --init "$P-cycle9" \
+  --set lr=2e-4 min_lr=2e-5 warmup=50 eval_every=0 save_every=200 $MIXED $BLOCKS data_seed=9 count_extra=true
+prev="$P-cycle10"
 echo "done: $prev (export: npx vlmc export --model $prev --out checkpoints/small-vlm)"
