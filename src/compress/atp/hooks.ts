@@ -104,7 +104,7 @@ export class AtpHooks implements VlmHooks {
     rows.forEach((r, b) => x.data.set(r.input, b * 2 * this.cfg.pool));
     const { thetaR, thetaS } = this.modules.layers[k].forward(x); // (B, 1) each
     if (this.mode === "hard") {
-      const keptSlots = rows.map((r, b) => r.slots.filter((_, i) => r.sr[i] > thetaR.data[b] || r.ss[i] > thetaS.data[b]));
+      const keptSlots = rows.map((r, b) => r.slots.filter((_, i) => survives(r, i, thetaR.data[b], thetaS.data[b])));
       this.kept.push(Int32Array.from(keptSlots, (s) => s.length));
       const batch = this.#batch!;
       this.keptPatches.push(keptSlots.map((slots, b) => slots.map((t) => batch.patch[b * batch.layout.T + L.orig[b * L.T + t]])));
@@ -174,6 +174,11 @@ export class AtpHooks implements VlmHooks {
   }
 }
 
+/** The hard rule: a token survives when either score passes its threshold. */
+function survives(r: RowScores, i: number, thetaR: number, thetaS: number): boolean {
+  return r.sr[i] > thetaR || r.ss[i] > thetaS;
+}
+
 /**
  * Forward: 1 where the hard rule keeps a scored token (S_r > theta_r or S_s > theta_s), else 0; backward:
  * the soft D's gradient (the constant added carries no gradient). Unscored slots (text, or tokens already
@@ -182,7 +187,7 @@ export class AtpHooks implements VlmHooks {
 function straightThrough(soft: Tensor, rows: RowScores[], L: TokenLayout, thetaR: Tensor, thetaS: Tensor): Tensor {
   const hard = new Float32Array(soft.size).fill(1);
   rows.forEach((r, b) => r.slots.forEach((t, i) => {
-    hard[b * L.T + t] = r.sr[i] > thetaR.data[b] || r.ss[i] > thetaS.data[b] ? 1 : 0;
+    hard[b * L.T + t] = survives(r, i, thetaR.data[b], thetaS.data[b]) ? 1 : 0;
   }));
   const shift = Float32Array.from(hard, (h, j) => h - soft.data[j]);
   return add(soft, new Tensor(shift, soft.shape));

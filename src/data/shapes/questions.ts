@@ -146,12 +146,17 @@ const count: Record<string, Gen> = {
   planned: (objs, ctx) => {
     const plan = ctx.countPlan ?? "total";
     if (plan === "total") return makeQA("count/total", {}, numberWord(objs.length));
-    const n = objs.filter((o) => o[plan.attr] === plan.value).length;
-    return plan.attr === "colour"
-      ? makeQA("count/colour", { colour: plan.value }, numberWord(n))
-      : makeQA("count/shape", { shapes: SHAPE_PLURALS[plan.value as Shape] }, numberWord(n));
+    return countOf(objs, plan.attr, plan.value);
   },
 };
+
+/** "how many <colour> objects" / "how many <shapes>", answered with the scene's true count. */
+function countOf(objs: readonly Obj[], attr: "colour" | "shape", value: string): QA {
+  const n = objs.filter((o) => o[attr] === value).length;
+  return attr === "colour"
+    ? makeQA("count/colour", { colour: value }, numberWord(n))
+    : makeQA("count/shape", { shapes: SHAPE_PLURALS[value as Shape] }, numberWord(n));
+}
 
 /**
  * An unplanned count question for training: a colour or a shape, present in the scene two times in
@@ -162,11 +167,7 @@ export function extraCountQuestion(objs: readonly Obj[], rng: Rng): QA {
   const attr = rng.bool() ? "colour" : "shape";
   const present = [...new Set(objs.map((o) => o[attr]))];
   const pool: readonly string[] = present.length > 0 && rng.int(3) < 2 ? present : attr === "colour" ? COLOURS : SHAPES;
-  const value = rng.pick(pool);
-  const n = objs.filter((o) => o[attr] === value).length;
-  return attr === "colour"
-    ? makeQA("count/colour", { colour: value }, numberWord(n))
-    : makeQA("count/shape", { shapes: SHAPE_PLURALS[value as Shape] }, numberWord(n));
+  return countOf(objs, attr, rng.pick(pool));
 }
 
 const relation: Record<string, Gen> = {
