@@ -87,6 +87,11 @@ describe("scoring helpers", () => {
     expect(sapScore(0, 0, ATP_DEFAULTS)).toBe(1 - 3 / 4); // on the stride-2 grid
     expect(sapScore(1, 1, ATP_DEFAULTS)).toBe(1 - 3 / 16); // on the stride-4 grid
     expect(sapScore(0, 1, ATP_DEFAULTS)).toBe(-Infinity);
+    // a sparser third grid: stride 6 sits at offset 2 (rows/cols 2, 8 of 12), inside the stride-2 grid, and wins there
+    const sparse = { ...ATP_DEFAULTS, sapStrides: [2, 4, 6] };
+    expect(sapScore(2, 8, sparse)).toBe(1 - 3 / 36);
+    expect(sapScore(2, 4, sparse)).toBe(1 - 3 / 4);
+    expect(sapScore(5, 5, sparse)).toBe(1 - 3 / 16);
   });
 });
 

@@ -140,11 +140,12 @@ describe("trainer", () => {
     const init = tmp();
     await runRecipe({ recipe: "vlm", out: init, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 0 }, ...quiet });
     const out = tmp();
-    const { result } = await runRecipe({ recipe: "atp", out, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 2, eval_examples: 2, init, atp_layers: "0", atp_lambda_atp: 0.5 }, ...quiet });
+    const { result } = await runRecipe({ recipe: "atp", out, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 2, eval_examples: 2, init, atp_layers: "0", atp_lambda_atp: 0.5, atp_sap_strides: "2,4,6" }, ...quiet });
     expect(result.lastEval?.val_kept_fraction).toBeGreaterThan(0);
     expect(result.lastEval?.val_kept_fraction).toBeLessThanOrEqual(1);
     expect(readFileSync(join(out, "config.json"), "utf8")).toContain('"atp"');
-    expect(loadVlmDir(out).info.atp).toMatchObject({ lambdaAtp: 0.5, lambdaTarget: 0.2 });
+    expect(loadVlmDir(out).info.atp).toMatchObject({ lambdaAtp: 0.5, lambdaTarget: 0.2, sapStrides: [2, 4, 6] });
+    await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "0", atp_sap_strides: "2,x" }, ...quiet })).rejects.toThrow(/atp_sap_strides "2,x" must be/);
     await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "0", atp_lambda_target: -1 }, ...quiet })).rejects.toThrow(/atp_lambda_target must be >= 0/);
     await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "1" }, ...quiet })).rejects.toThrow(/below the last decoder layer/);
     // no atp_layers: the depth-aware default, after layer 0 only on tiny's 2 layers

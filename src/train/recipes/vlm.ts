@@ -100,6 +100,10 @@ export const VLM_DEFAULTS = {
    * and 2nL/3: 0,2,4 of 6, 0,4,8 of 12), trained with soft masks. */
   atp: false, atp_layers: "", atp_target: 0.25, atp_freeze_llm: false, atp_sap: true, atp_self: true, atp_cross: true,
   atp_temperature: 10,
+  /** SAP's nested uniform grids (strides on the vision grid; "2,4" keeps a 3x3 skeleton of 144 tokens at
+   * its sparsest). A sparser grid (e.g. "2,4,6": a 2x2 skeleton) leaves more of a small budget to the
+   * redundancy score; a vlmc option, the paper's grid is not published. */
+  atp_sap_strides: "2,4",
   /** Train with the hard keep/prune decisions forward and the soft masks' gradient backward (a vlmc
    * option, off = the paper's soft masks; see AtpConfig.straightThrough). */
   atp_straight_through: false,
@@ -119,7 +123,9 @@ export function atpConfigOf(cfg: VlmRecipeConfig, nL: number): AtpConfig {
   const layers = cfg.atp_layers.trim() === "" ? defaultPruneLayers(nL) : cfg.atp_layers.split(",").map((x) => Number(x.trim()));
   if (layers.some((l) => !Number.isInteger(l) || l < 0)) throw new Error(`atp_layers "${cfg.atp_layers}" must be comma-separated layer indices`);
   for (const k of ["atp_lambda_atp", "atp_lambda_target"] as const) if (!(cfg[k] >= 0)) throw new Error(`${k} must be >= 0, got ${cfg[k]}`);
-  return { ...ATP_DEFAULTS, layers, targetFraction: cfg.atp_target, useSap: cfg.atp_sap, useSelf: cfg.atp_self, useCross: cfg.atp_cross, temperature: cfg.atp_temperature,
+  const sapStrides = cfg.atp_sap_strides.split(",").map((x) => Number(x.trim()));
+  if (sapStrides.length === 0 || sapStrides.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`atp_sap_strides "${cfg.atp_sap_strides}" must be comma-separated positive integers (grid strides)`);
+  return { ...ATP_DEFAULTS, layers, sapStrides, targetFraction: cfg.atp_target, useSap: cfg.atp_sap, useSelf: cfg.atp_self, useCross: cfg.atp_cross, temperature: cfg.atp_temperature,
     lambdaAtp: cfg.atp_lambda_atp, lambdaTarget: cfg.atp_lambda_target, straightThrough: cfg.atp_straight_through };
 }
 
