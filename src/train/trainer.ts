@@ -32,6 +32,8 @@ export interface MicroResult {
   /** Tokens that carried a loss, and all tokens processed (for throughput). */
   targets: number;
   tokens: number;
+  /** Scalars to log beside the loss (e.g. ATP's soft kept fraction), averaged over a step's micro-batches. */
+  logged?: Record<string, number>;
 }
 
 export interface TrainTask {
@@ -152,10 +154,12 @@ export async function train(task: TrainTask, cfg: TrainerConfig, opts: TrainOpti
       // 2) accumulate gradients over micro-batches
       const ts = performance.now();
       let loss = 0, tokens = 0;
+      const logged: Record<string, number> = {};
       for (let k = 0; k < cfg.grad_accum; k++) {
         const r = task.micro(step * cfg.grad_accum + k);
         loss += r.loss.item() / cfg.grad_accum;
         tokens += r.tokens;
+        for (const [name, v] of Object.entries(r.logged ?? {})) logged[name] = (logged[name] ?? 0) + v / cfg.grad_accum;
         r.loss.backward(Tensor.scalar(1 / cfg.grad_accum));
       }
       // 3) clip, update, clear
@@ -167,7 +171,7 @@ export async function train(task: TrainTask, cfg: TrainerConfig, opts: TrainOpti
       // 4) log, evaluate, checkpoint
       const done = step + 1;
       if (done % cfg.log_every === 0 || done === cfg.steps) {
-        appendFileSync(metricsPath, JSON.stringify({ step: done, loss, lr, grad_norm: gradNorm, ms_per_step: ms, tokens_per_s: tokens / (ms / 1000) }) + "\n");
+        appendFileSync(metricsPath, JSON.stringify({ step: done, loss, ...logged, lr, grad_norm: gradNorm, ms_per_step: ms, tokens_per_s: tokens / (ms / 1000) }) + "\n");
       }
       if (!opts.quiet) progress.update(done, `loss ${loss.toFixed(4)} lr ${lr.toExponential(2)} ${(tokens / (ms / 1000)).toFixed(0)} tok/s`);
       if (task.evaluate && cfg.eval_every > 0 && (done % cfg.eval_every === 0 || done === cfg.steps)) {

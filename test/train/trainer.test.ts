@@ -143,6 +143,13 @@ describe("trainer", () => {
     const { result } = await runRecipe({ recipe: "atp", out, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 2, eval_examples: 2, init, atp_layers: "0", atp_lambda_atp: 0.5, atp_sap_strides: "2,4,6" }, ...quiet });
     expect(result.lastEval?.val_kept_fraction).toBeGreaterThan(0);
     expect(result.lastEval?.val_kept_fraction).toBeLessThanOrEqual(1);
+    // the soft kept fraction the budget term sees is logged per step: layer 0 runs full, so at least 1/layers
+    const logged = (dir: string) => readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).filter((m) => "loss" in m);
+    const layers = presetConfig("tiny", 100, 4).text.num_hidden_layers;
+    const kept = logged(out).map((m) => m.atp_kept as number);
+    expect(kept.length).toBeGreaterThan(0);
+    for (const k of kept) { expect(k).toBeGreaterThanOrEqual(1 / layers - 1e-6); expect(k).toBeLessThanOrEqual(1 + 1e-6); }
+    expect(logged(init).every((m) => !("atp_kept" in m))).toBe(true);
     expect(readFileSync(join(out, "config.json"), "utf8")).toContain('"atp"');
     expect(loadVlmDir(out).info.atp).toMatchObject({ lambdaAtp: 0.5, lambdaTarget: 0.2, sapStrides: [2, 4, 6] });
     await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "0", atp_sap_strides: "2,x" }, ...quiet })).rejects.toThrow(/atp_sap_strides "2,x" must be/);

@@ -347,7 +347,9 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     }
     const budget = soft?.budgetLoss() ?? null;
     if (budget !== null) loss = add(loss, budget.loss);
-    return { loss, targets: n, tokens: batch.layout.length.reduce((a, b) => a + b, 0) };
+    const tokens = batch.layout.length.reduce((a, b) => a + b, 0);
+    // the soft kept fraction the target term sees (layer 0 counted full), to read the budget's balance from the log
+    return budget === null ? { loss, targets: n, tokens } : { loss, targets: n, tokens, logged: { atp_kept: budget.meanFraction } };
   }
 }
 
