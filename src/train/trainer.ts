@@ -44,6 +44,10 @@ export interface TrainTask {
   evaluate?(step: number): Record<string, number>;
   /** Writes the model's own files (weights, config, tokenizer) into dir. */
   saveModel(dir: string): void;
+  /** Training state outside the parameters (e.g. ATP's budget multiplier), saved in the trainer state
+   * at every checkpoint and handed back to restore() on resume. */
+  state?(): Record<string, number>;
+  restore?(state: Record<string, number>): void;
 }
 
 export interface TrainerState {
@@ -52,6 +56,8 @@ export interface TrainerState {
   /** Anything the recipe needs to resume (its resolved config). */
   recipe: Record<string, unknown>;
   elapsed_ms: number;
+  /** The task's own state (TrainTask.state), if it has any. */
+  task?: Record<string, number>;
 }
 
 export const STATE_FILE = "trainer_state.json";
@@ -134,6 +140,7 @@ export async function train(task: TrainTask, cfg: TrainerConfig, opts: TrainOpti
   if (opts.resumeFrom !== undefined) {
     const s = loadTrainingState(opts.resumeFrom, opt);
     start = s.step; elapsedBefore = s.elapsed_ms;
+    task.restore?.(s.task ?? {});
   }
   const metricsPath = join(opts.outDir, "metrics.jsonl");
   const log = opts.log ?? (() => {});
@@ -142,7 +149,8 @@ export async function train(task: TrainTask, cfg: TrainerConfig, opts: TrainOpti
   const onSigint = () => { interrupted = true; };
   process.on("SIGINT", onSigint);
   const t0 = performance.now();
-  const state = (step: number): TrainerState => ({ step, config: cfg, recipe: opts.recipe, elapsed_ms: elapsedBefore + performance.now() - t0 });
+  const state = (step: number): TrainerState => ({ step, config: cfg, recipe: opts.recipe, elapsed_ms: elapsedBefore + performance.now() - t0,
+    ...(task.state ? { task: task.state() } : {}) });
   const losses: number[] = [];
   let lastEval: Record<string, number> | null = null;
   let step = start;

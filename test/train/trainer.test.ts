@@ -162,6 +162,39 @@ describe("trainer", () => {
     expect([defaultPruneLayers(6), defaultPruneLayers(12), defaultPruneLayers(32)]).toEqual([[0, 2, 4], [0, 4, 8], [0, 11, 21]]);
   });
 
+  it("atp_target_loss dual: the multiplier follows dual ascent on kept = target, both ways, and resumes exactly", async () => {
+    const init = tmp();
+    await runRecipe({ recipe: "vlm", out: init, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 0 }, ...quiet });
+    // tiny has 2 layers and layer 0 runs full, so the kept fraction is >= 1/2 and a 5% target is always exceeded
+    const overrides = { preset: "tiny", steps: 4, batch_size: 2, eval_every: 0, save_every: 0, log_every: 1, warmup: 1, init, atp_layers: "0",
+      atp_target: 0.05, atp_target_loss: "dual", atp_dual_lr: 3 };
+    const fullDir = tmp();
+    const full = await runRecipe({ recipe: "atp", out: fullDir, overrides, ...quiet });
+    const rows = readFileSync(join(fullDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { atp_kept: number; atp_multiplier: number });
+    expect(rows.length).toBe(4);
+    let m = 0; // by hand: m <- m + 3 (kept - 0.05), the loss of each step using the value before its update
+    for (const r of rows) { expect(r.atp_multiplier).toBeCloseTo(m, 5); m += 3 * (r.atp_kept - 0.05); }
+    expect(m).toBeGreaterThan(4 * 3 * 0.45);
+    // a target above what is kept drives the multiplier negative: tokens are paid for until the budget is spent
+    const underDir = tmp();
+    await runRecipe({ recipe: "atp", out: underDir, overrides: { ...overrides, steps: 2, atp_target: 1 }, ...quiet });
+    const under = readFileSync(join(underDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { atp_kept: number; atp_multiplier: number });
+    expect(under[1].atp_multiplier).toBeCloseTo(3 * (under[0].atp_kept - 1), 5);
+    expect(under[1].atp_multiplier).toBeLessThan(0);
+    const part = tmp();
+    await runRecipe({ recipe: "atp", out: part, overrides, stopAfter: 2, ...quiet });
+    expect((JSON.parse(readFileSync(join(part, "trainer_state.json"), "utf8")) as { task: { atp_multiplier: number } }).task.atp_multiplier).toBeCloseTo(
+      3 * (rows[0].atp_kept - 0.05) + 3 * (rows[1].atp_kept - 0.05), 5);
+    const rest = await runRecipe({ recipe: "atp", out: tmp(), resume: part, ...quiet });
+    // the multiplier weighs the budget term in the loss: a resume that lost it would differ from step 3 on
+    for (let i = 0; i < 2; i++) expect(rest.result.losses[i]).toBeCloseTo(full.result.losses[2 + i], 5);
+    // the faithful L1 term logs no multiplier; a bad mode is refused by name
+    const l1Dir = tmp();
+    await runRecipe({ recipe: "atp", out: l1Dir, overrides: { ...overrides, steps: 1, atp_target_loss: "l1" }, ...quiet });
+    expect(readFileSync(join(l1Dir, "metrics.jsonl"), "utf8")).not.toContain("atp_multiplier");
+    await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { ...overrides, atp_target_loss: "l2" }, ...quiet })).rejects.toThrow(/atp_target_loss must be "l1" or "dual", got "l2"/);
+  });
+
   it("video: the voco recipe trains on clips frame by frame, and a full-token video model trains too", async () => {
     const init = tmp();
     await runRecipe({ recipe: "vlm", out: init, overrides: { preset: "tiny", steps: 1, batch_size: 1, eval_every: 0 }, ...quiet });

@@ -23,6 +23,14 @@ export interface AtpConfig {
   targetFraction: number;
   lambdaAtp: number;
   lambdaTarget: number;
+  /** How the budget pulls the average kept fraction to targetFraction. "l1": lambdaTarget * |mean - target|,
+   * the paper's term via the re-implementation: a constant force, so where the budget lands is set by its
+   * balance with the answer loss, not by the target. "dual": a vlmc option, the budget as a constraint
+   * mean = target with a Lagrange multiplier (dual ascent: multiplier += dualLr * (mean - target)), which
+   * grows while the mean is above the target and turns negative (paying for tokens) while it is below,
+   * so the target means its value. An equality, not "at most": a budget left unspent is accuracy lost. */
+  targetLoss: "l1" | "dual";
+  dualLr: number;
   /** Training: forward with the hard keep/prune decisions (0/1 masks, scores over surviving tokens only,
    * exactly what inference runs) and backward through the soft masks (straight-through). A vlmc option:
    * the soft masks alone leak pruned tokens into training that inference never sees. */
@@ -42,6 +50,8 @@ export const ATP_DEFAULTS: AtpConfig = {
   targetFraction: 0.25,
   lambdaAtp: 0.05,
   lambdaTarget: 0.2,
+  targetLoss: "l1",
+  dualLr: 1,
   straightThrough: false,
 };
 

@@ -154,8 +154,9 @@ export class AtpHooks implements VlmHooks {
   /**
    * Budget loss (soft mode): lambda_atp * sum_k depth_k * fraction_k + lambda_target * |mean kept
    * fraction over all layers - target|, fractions averaged over the batch. depth_k = (layer+1)/layers.
+   * With targetLoss "dual" the second term is multiplier * mean (the caller owns and updates the multiplier).
    */
-  budgetLoss(): { loss: Tensor; meanFraction: number } | null {
+  budgetLoss(multiplier = 0): { loss: Tensor; meanFraction: number } | null {
     if (this.softFractions.length === 0) return null;
     const cfg = this.cfg, nL = this.numLayers;
     const fr = this.softFractions.map((f) => scale(sum(f), 1 / f.size)); // batch means
@@ -169,7 +170,8 @@ export class AtpHooks implements VlmHooks {
       total = add(total, k < 0 ? Tensor.scalar(1) : fr[k]);
     }
     const mean = scale(total, 1 / nL);
-    const loss = add(scale(atp, cfg.lambdaAtp), scale(abs(addScalar(mean, -cfg.targetFraction)), cfg.lambdaTarget));
+    const pull = cfg.targetLoss === "dual" ? scale(mean, multiplier) : scale(abs(addScalar(mean, -cfg.targetFraction)), cfg.lambdaTarget);
+    const loss = add(scale(atp, cfg.lambdaAtp), pull);
     return { loss, meanFraction: mean.item() };
   }
 }

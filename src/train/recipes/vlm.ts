@@ -110,6 +110,10 @@ export const VLM_DEFAULTS = {
   /** Budget loss weights: lambda_atp on the depth-weighted kept fractions (a larger value moves the
    * budget towards earlier layers) and lambda_target on |mean kept - target| (paper via the re-implementation: 0.05, 0.2). */
   atp_lambda_atp: 0.05, atp_lambda_target: 0.2,
+  /** "l1" (the paper's |mean - target| term, via the re-implementation) or "dual" (a vlmc option: the
+   * target as a constraint with a Lagrange multiplier updated by dual ascent at rate atp_dual_lr;
+   * see AtpConfig.targetLoss). */
+  atp_target_loss: "l1", atp_dual_lr: 1,
   /** If > 0: the target average kept count in tokens (overrides atp_target, a fraction). */
   atp_target_tokens: 0,
 };
@@ -122,11 +126,13 @@ export const ATP_RECIPE_DEFAULTS = { ...VLM_DEFAULTS, atp: true, steps: 1500, lr
 export function atpConfigOf(cfg: VlmRecipeConfig, nL: number): AtpConfig {
   const layers = cfg.atp_layers.trim() === "" ? defaultPruneLayers(nL) : cfg.atp_layers.split(",").map((x) => Number(x.trim()));
   if (layers.some((l) => !Number.isInteger(l) || l < 0)) throw new Error(`atp_layers "${cfg.atp_layers}" must be comma-separated layer indices`);
-  for (const k of ["atp_lambda_atp", "atp_lambda_target"] as const) if (!(cfg[k] >= 0)) throw new Error(`${k} must be >= 0, got ${cfg[k]}`);
+  for (const k of ["atp_lambda_atp", "atp_lambda_target", "atp_dual_lr"] as const) if (!(cfg[k] >= 0)) throw new Error(`${k} must be >= 0, got ${cfg[k]}`);
+  if (cfg.atp_target_loss !== "l1" && cfg.atp_target_loss !== "dual") throw new Error(`atp_target_loss must be "l1" or "dual", got "${cfg.atp_target_loss}"`);
   const sapStrides = cfg.atp_sap_strides.split(",").map((x) => Number(x.trim()));
   if (sapStrides.length === 0 || sapStrides.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`atp_sap_strides "${cfg.atp_sap_strides}" must be comma-separated positive integers (grid strides)`);
   return { ...ATP_DEFAULTS, layers, sapStrides, targetFraction: cfg.atp_target, useSap: cfg.atp_sap, useSelf: cfg.atp_self, useCross: cfg.atp_cross, temperature: cfg.atp_temperature,
-    lambdaAtp: cfg.atp_lambda_atp, lambdaTarget: cfg.atp_lambda_target, straightThrough: cfg.atp_straight_through };
+    lambdaAtp: cfg.atp_lambda_atp, lambdaTarget: cfg.atp_lambda_target, targetLoss: cfg.atp_target_loss as AtpConfig["targetLoss"],
+    dualLr: cfg.atp_dual_lr, straightThrough: cfg.atp_straight_through };
 }
 
 /** A VLM with its ATP modules, trained together (the modules' names start with `atp.`). */
@@ -237,8 +243,15 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   }
   if (blocks.length > 0 && cfg.video) throw new Error("type_blocks applies to image training only");
   const vocoIds = { bos: vocab.special("<s>"), image: vocab.special("<image>"), voco: vocab.special("<voco>") };
+  // the budget's Lagrange multiplier (atp_target_loss "dual"): training state, saved with the trainer's
+  let multiplier = 0;
+  const dual = atpCfg !== null && atpCfg.targetLoss === "dual";
   return {
     model: atp === null ? model : new VlmWithAtp(model, atp),
+    state: (): Record<string, number> => (dual ? { atp_multiplier: multiplier } : {}),
+    restore(s: Record<string, number>): void {
+      if (dual) multiplier = s.atp_multiplier ?? 0;
+    },
     micro(index: number): MicroResult {
       if (cfg.video) return videoMicro(index);
       return imageMicro(index);
@@ -345,11 +358,18 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
       const tLogits = noGrad(() => teacher!.forwardBatch(teacher!.buildBatch(exs)).logits);
       loss = add(loss, scale(klDivergence(out.logits, tLogits, cfg.distill_tau, rows), cfg.distill));
     }
-    const budget = soft?.budgetLoss() ?? null;
+    const budget = soft?.budgetLoss(multiplier) ?? null;
     if (budget !== null) loss = add(loss, budget.loss);
     const tokens = batch.layout.length.reduce((a, b) => a + b, 0);
+    if (budget === null) return { loss, targets: n, tokens };
     // the soft kept fraction the target term sees (layer 0 counted full), to read the budget's balance from the log
-    return budget === null ? { loss, targets: n, tokens } : { loss, targets: n, tokens, logged: { atp_kept: budget.meanFraction } };
+    const logged: Record<string, number> = { atp_kept: budget.meanFraction };
+    if (dual) {
+      logged.atp_multiplier = multiplier; // the value this micro-batch's loss used
+      // dual ascent on mean = target, one update per optimizer step shared over its micro-batches
+      multiplier += (atpCfg!.dualLr / cfg.grad_accum) * (budget.meanFraction - atpCfg!.targetFraction);
+    }
+    return { loss, targets: n, tokens, logged };
   }
 }
 
