@@ -181,6 +181,11 @@ describe("trainer", () => {
     const under = readFileSync(join(underDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { atp_kept: number; atp_multiplier: number });
     expect(under[1].atp_multiplier).toBeCloseTo(3 * (under[0].atp_kept - 1), 5);
     expect(under[1].atp_multiplier).toBeLessThan(0);
+    // anti-wind-up: clipped to [-0.5, 0.5], the multiplier stops at the clip
+    const clipDir = tmp();
+    await runRecipe({ recipe: "atp", out: clipDir, overrides: { ...overrides, atp_dual_clip: 0.5 }, ...quiet });
+    const clipped = readFileSync(join(clipDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { atp_multiplier: number });
+    expect(clipped.map((r) => r.atp_multiplier)).toEqual([0, 0.5, 0.5, 0.5]);
     const part = tmp();
     await runRecipe({ recipe: "atp", out: part, overrides, stopAfter: 2, ...quiet });
     expect((JSON.parse(readFileSync(join(part, "trainer_state.json"), "utf8")) as { task: { atp_multiplier: number } }).task.atp_multiplier).toBeCloseTo(

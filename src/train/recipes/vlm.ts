@@ -113,7 +113,7 @@ export const VLM_DEFAULTS = {
   /** "l1" (the paper's |mean - target| term, via the re-implementation) or "dual" (a vlmc option: the
    * target as a constraint with a Lagrange multiplier updated by dual ascent at rate atp_dual_lr;
    * see AtpConfig.targetLoss). */
-  atp_target_loss: "l1", atp_dual_lr: 1,
+  atp_target_loss: "l1", atp_dual_lr: 1, atp_dual_clip: 0,
   /** If > 0: the target average kept count in tokens (overrides atp_target, a fraction). */
   atp_target_tokens: 0,
 };
@@ -126,13 +126,13 @@ export const ATP_RECIPE_DEFAULTS = { ...VLM_DEFAULTS, atp: true, steps: 1500, lr
 export function atpConfigOf(cfg: VlmRecipeConfig, nL: number): AtpConfig {
   const layers = cfg.atp_layers.trim() === "" ? defaultPruneLayers(nL) : cfg.atp_layers.split(",").map((x) => Number(x.trim()));
   if (layers.some((l) => !Number.isInteger(l) || l < 0)) throw new Error(`atp_layers "${cfg.atp_layers}" must be comma-separated layer indices`);
-  for (const k of ["atp_lambda_atp", "atp_lambda_target", "atp_dual_lr"] as const) if (!(cfg[k] >= 0)) throw new Error(`${k} must be >= 0, got ${cfg[k]}`);
+  for (const k of ["atp_lambda_atp", "atp_lambda_target", "atp_dual_lr", "atp_dual_clip"] as const) if (!(cfg[k] >= 0)) throw new Error(`${k} must be >= 0, got ${cfg[k]}`);
   if (cfg.atp_target_loss !== "l1" && cfg.atp_target_loss !== "dual") throw new Error(`atp_target_loss must be "l1" or "dual", got "${cfg.atp_target_loss}"`);
   const sapStrides = cfg.atp_sap_strides.split(",").map((x) => Number(x.trim()));
   if (sapStrides.length === 0 || sapStrides.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`atp_sap_strides "${cfg.atp_sap_strides}" must be comma-separated positive integers (grid strides)`);
   return { ...ATP_DEFAULTS, layers, sapStrides, targetFraction: cfg.atp_target, useSap: cfg.atp_sap, useSelf: cfg.atp_self, useCross: cfg.atp_cross, temperature: cfg.atp_temperature,
     lambdaAtp: cfg.atp_lambda_atp, lambdaTarget: cfg.atp_lambda_target, targetLoss: cfg.atp_target_loss as AtpConfig["targetLoss"],
-    dualLr: cfg.atp_dual_lr, straightThrough: cfg.atp_straight_through };
+    dualLr: cfg.atp_dual_lr, dualClip: cfg.atp_dual_clip, straightThrough: cfg.atp_straight_through };
 }
 
 /** A VLM with its ATP modules, trained together (the modules' names start with `atp.`). */
@@ -368,6 +368,8 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
       logged.atp_multiplier = multiplier; // the value this micro-batch's loss used
       // dual ascent on mean = target, one update per optimizer step shared over its micro-batches
       multiplier += (atpCfg!.dualLr / cfg.grad_accum) * (budget.meanFraction - atpCfg!.targetFraction);
+      const clip = atpCfg!.dualClip;
+      if (clip > 0) multiplier = Math.min(clip, Math.max(-clip, multiplier));
     }
     return { loss, targets: n, tokens, logged };
   }
