@@ -15,6 +15,9 @@ import { decoderLayerFlops } from "../../src/model/flops.js";
 import { defaultPruneLayers } from "../../src/compress/common.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "vlmc-train-"));
+/** The per-step rows of a run's metrics.jsonl (eval rows left out). */
+const stepRows = <R,>(dir: string): R[] =>
+  readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).filter((m) => "loss" in m) as R[];
 const quiet = { quiet: true, log: () => {} };
 
 describe("trainer", () => {
@@ -144,7 +147,7 @@ describe("trainer", () => {
     expect(result.lastEval?.val_kept_fraction).toBeGreaterThan(0);
     expect(result.lastEval?.val_kept_fraction).toBeLessThanOrEqual(1);
     // the soft kept fraction the budget term sees is logged per step: layer 0 runs full, so at least 1/layers
-    const logged = (dir: string) => readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).filter((m) => "loss" in m);
+    const logged = (dir: string) => stepRows<Record<string, unknown>>(dir);
     const layers = presetConfig("tiny", 100, 4).text.num_hidden_layers;
     const kept = logged(out).map((m) => m.atp_kept as number);
     expect(kept.length).toBeGreaterThan(0);
@@ -170,7 +173,7 @@ describe("trainer", () => {
       atp_target: 0.05, atp_target_loss: "dual", atp_dual_lr: 3 };
     const fullDir = tmp();
     const full = await runRecipe({ recipe: "atp", out: fullDir, overrides, ...quiet });
-    const rows = readFileSync(join(fullDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { atp_kept: number; atp_multiplier: number });
+    const rows = stepRows<{ atp_kept: number; atp_multiplier: number }>(fullDir);
     expect(rows.length).toBe(4);
     let m = 0; // by hand: m <- m + 3 (kept - 0.05), the loss of each step using the value before its update
     for (const r of rows) { expect(r.atp_multiplier).toBeCloseTo(m, 5); m += 3 * (r.atp_kept - 0.05); }
@@ -178,13 +181,13 @@ describe("trainer", () => {
     // a target above what is kept drives the multiplier negative: tokens are paid for until the budget is spent
     const underDir = tmp();
     await runRecipe({ recipe: "atp", out: underDir, overrides: { ...overrides, steps: 2, atp_target: 1 }, ...quiet });
-    const under = readFileSync(join(underDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { atp_kept: number; atp_multiplier: number });
+    const under = stepRows<{ atp_kept: number; atp_multiplier: number }>(underDir);
     expect(under[1].atp_multiplier).toBeCloseTo(3 * (under[0].atp_kept - 1), 5);
     expect(under[1].atp_multiplier).toBeLessThan(0);
     // anti-wind-up: clipped to [-0.5, 0.5], the multiplier stops at the clip
     const clipDir = tmp();
     await runRecipe({ recipe: "atp", out: clipDir, overrides: { ...overrides, atp_dual_clip: 0.5 }, ...quiet });
-    const clipped = readFileSync(join(clipDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { atp_multiplier: number });
+    const clipped = stepRows<{ atp_multiplier: number }>(clipDir);
     expect(clipped.map((r) => r.atp_multiplier)).toEqual([0, 0.5, 0.5, 0.5]);
     const part = tmp();
     await runRecipe({ recipe: "atp", out: part, overrides, stopAfter: 2, ...quiet });

@@ -243,7 +243,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   }
   if (blocks.length > 0 && cfg.video) throw new Error("type_blocks applies to image training only");
   const vocoIds = { bos: vocab.special("<s>"), image: vocab.special("<image>"), voco: vocab.special("<voco>") };
-  // the budget's Lagrange multiplier (atp_target_loss "dual"): training state, saved with the trainer's
+  // the budget's Lagrange multiplier (atp_target_loss "dual"): not a parameter, so state()/restore() carry it through resume
   let multiplier = 0;
   const dual = atpCfg !== null && atpCfg.targetLoss === "dual";
   return {
