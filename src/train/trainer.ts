@@ -32,7 +32,7 @@ export interface MicroResult {
   /** Tokens that carried a loss, and all tokens processed (for throughput). */
   targets: number;
   tokens: number;
-  /** Scalars to log beside the loss (e.g. ATP's soft kept fraction), averaged over a step's micro-batches. */
+  /** Scalars to log beside the loss (e.g. the answers' own loss, ATP's soft kept fraction), averaged over a step's micro-batches. */
   logged?: Record<string, number>;
 }
 
@@ -181,7 +181,8 @@ export async function train(task: TrainTask, cfg: TrainerConfig, opts: TrainOpti
       if (done % cfg.log_every === 0 || done === cfg.steps) {
         appendFileSync(metricsPath, JSON.stringify({ step: done, loss, ...logged, lr, grad_norm: gradNorm, ms_per_step: ms, tokens_per_s: tokens / (ms / 1000) }) + "\n");
       }
-      if (!opts.quiet) progress.update(done, `loss ${loss.toFixed(4)} lr ${lr.toExponential(2)} ${(tokens / (ms / 1000)).toFixed(0)} tok/s`);
+      const answer = logged.answer_loss !== undefined ? ` (answers ${logged.answer_loss.toFixed(4)})` : "";
+      if (!opts.quiet) progress.update(done, `loss ${loss.toFixed(4)}${answer} lr ${lr.toExponential(2)} ${(tokens / (ms / 1000)).toFixed(0)} tok/s`);
       if (task.evaluate && cfg.eval_every > 0 && (done % cfg.eval_every === 0 || done === cfg.steps)) {
         lastEval = task.evaluate(done);
         appendFileSync(metricsPath, JSON.stringify({ step: done, eval: lastEval }) + "\n");

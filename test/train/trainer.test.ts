@@ -106,10 +106,14 @@ describe("trainer", () => {
     const teacherDir = tmp();
     await runRecipe({ recipe: "vlm", out: teacherDir, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 0, voco_tokens: 2 }, ...quiet });
     const base = { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init: teacherDir, voco_tokens: 2, lr: 0, min_lr: 0 };
-    const plain = await runRecipe({ recipe: "voco", out: tmp(), overrides: base, ...quiet });
-    const kl = await runRecipe({ recipe: "voco", out: tmp(), overrides: { ...base, distill: 1, teacher: teacherDir }, ...quiet });
+    const plainDir = tmp(), klDir = tmp();
+    const plain = await runRecipe({ recipe: "voco", out: plainDir, overrides: base, ...quiet });
+    const kl = await runRecipe({ recipe: "voco", out: klDir, overrides: { ...base, distill: 1, teacher: teacherDir }, ...quiet });
     // same weights, same batch: the only difference is the KL term, which is positive once the mask hides the image
     expect(kl.result.losses[0]).toBeGreaterThan(plain.result.losses[0]);
+    // the KL run logs its answers' own loss beside the sum: the plain run's loss on the same weights and batch
+    expect(stepRows<{ answer_loss: number }>(klDir)[0].answer_loss).toBeCloseTo(plain.result.losses[0], 5);
+    expect(readFileSync(join(plainDir, "metrics.jsonl"), "utf8")).not.toContain("answer_loss");
     const unmasked = await runRecipe({ recipe: "vlm", out: tmp(), overrides: { ...base }, ...quiet });
     expect(unmasked.result.losses[0]).not.toBeCloseTo(plain.result.losses[0], 6); // the mask changes the loss
     await expect(runRecipe({ recipe: "voco", out: tmp(), overrides: { ...base, distill: 1 }, ...quiet })).rejects.toThrow(/needs a teacher/);
@@ -177,6 +181,10 @@ describe("trainer", () => {
     expect(rows.length).toBe(4);
     let m = 0; // by hand: m <- m + 3 (kept - 0.05), the loss of each step using the value before its update
     for (const r of rows) { expect(r.atp_multiplier).toBeCloseTo(m, 5); m += 3 * (r.atp_kept - 0.05); }
+    // the loss by hand from the logged parts: answers + lambda_atp * depth(1/2) * f0 + multiplier * kept, where
+    // kept = (1 + f0) / 2 on tiny's two layers (layer 0 full, layer 1 at the module's fraction f0)
+    for (const r of stepRows<{ loss: number; answer_loss: number; atp_kept: number; atp_multiplier: number }>(fullDir))
+      expect(r.loss).toBeCloseTo(r.answer_loss + 0.05 * 0.5 * (2 * r.atp_kept - 1) + r.atp_multiplier * r.atp_kept, 4);
     expect(m).toBeGreaterThan(4 * 3 * 0.45);
     // a target above what is kept drives the multiplier negative: tokens are paid for until the budget is spent
     const underDir = tmp();
@@ -200,6 +208,8 @@ describe("trainer", () => {
     const l1Dir = tmp();
     await runRecipe({ recipe: "atp", out: l1Dir, overrides: { ...overrides, steps: 1, atp_target_loss: "l1" }, ...quiet });
     expect(readFileSync(join(l1Dir, "metrics.jsonl"), "utf8")).not.toContain("atp_multiplier");
+    const l1 = stepRows<{ loss: number; answer_loss: number; atp_kept: number }>(l1Dir)[0];
+    expect(l1.loss).toBeCloseTo(l1.answer_loss + 0.05 * 0.5 * (2 * l1.atp_kept - 1) + 0.2 * Math.abs(l1.atp_kept - 0.05), 4);
     await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { ...overrides, atp_target_loss: "l2" }, ...quiet })).rejects.toThrow(/atp_target_loss must be "l1" or "dual", got "l2"/);
   });
 

@@ -352,7 +352,8 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     const rows = new Uint8Array(targets.length);
     let n = 0;
     targets.forEach((t, i) => { if (t !== IGNORE_INDEX) { rows[i] = 1; n++; } });
-    let loss = crossEntropy(out.logits, targets);
+    const answerLoss = crossEntropy(out.logits, targets);
+    let loss = answerLoss;
     if (teacher !== null) {
       // the teacher sees the same sequence without the VoCo mask, i.e. every vision token
       const tLogits = noGrad(() => teacher!.forwardBatch(teacher!.buildBatch(exs)).logits);
@@ -361,9 +362,12 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     const budget = soft?.budgetLoss(multiplier) ?? null;
     if (budget !== null) loss = add(loss, budget.loss);
     const tokens = batch.layout.length.reduce((a, b) => a + b, 0);
-    if (budget === null) return { loss, targets: n, tokens };
+    if (teacher === null && budget === null) return { loss, targets: n, tokens };
+    // with a KL or budget term beside it, `loss` is no longer the answers' cross-entropy: log that too
+    const logged: Record<string, number> = { answer_loss: answerLoss.item() };
+    if (budget === null) return { loss, targets: n, tokens, logged };
     // the soft kept fraction the target term sees (layer 0 counted full), to read the budget's balance from the log
-    const logged: Record<string, number> = { atp_kept: budget.meanFraction };
+    logged.atp_kept = budget.meanFraction;
     if (dual) {
       logged.atp_multiplier = multiplier; // the value this micro-batch's loss used
       // dual ascent on mean = target, one update per optimizer step shared over its micro-batches
