@@ -174,7 +174,7 @@ function evalProgress(): (done: number, total: number) => void {
 }
 
 /** The shipped models, relative to the package (checkpoints/). */
-const DEFAULT_DEMO_MODELS = ["checkpoints/small-vlm", "checkpoints/small-voco-1", "checkpoints/small-voco-8", "checkpoints/small-voco-pool-8", "checkpoints/small-atp-25"];
+const DEFAULT_DEMO_MODELS = ["checkpoints/small-vlm", "checkpoints/small-voco-1", "checkpoints/small-voco-8", "checkpoints/small-voco-pool-1", "checkpoints/small-voco-pool-8", "checkpoints/small-atp-25"];
 
 /** A model folder given relative to the current directory, or else to the package root (shipped checkpoints). */
 function resolveModelDir(dir: string): string {
