@@ -177,14 +177,13 @@ describe("trainer", () => {
       atp_target: 0.05, atp_target_loss: "dual", atp_dual_lr: 3 };
     const fullDir = tmp();
     const full = await runRecipe({ recipe: "atp", out: fullDir, overrides, ...quiet });
-    const rows = stepRows<{ atp_kept: number; atp_multiplier: number }>(fullDir);
+    const rows = stepRows<{ loss: number; answer_loss: number; atp_kept: number; atp_multiplier: number }>(fullDir);
     expect(rows.length).toBe(4);
     let m = 0; // by hand: m <- m + 3 (kept - 0.05), the loss of each step using the value before its update
     for (const r of rows) { expect(r.atp_multiplier).toBeCloseTo(m, 5); m += 3 * (r.atp_kept - 0.05); }
     // the loss by hand from the logged parts: answers + lambda_atp * depth(1/2) * f0 + multiplier * kept, where
     // kept = (1 + f0) / 2 on tiny's two layers (layer 0 full, layer 1 at the module's fraction f0)
-    for (const r of stepRows<{ loss: number; answer_loss: number; atp_kept: number; atp_multiplier: number }>(fullDir))
-      expect(r.loss).toBeCloseTo(r.answer_loss + 0.05 * 0.5 * (2 * r.atp_kept - 1) + r.atp_multiplier * r.atp_kept, 4);
+    for (const r of rows) expect(r.loss).toBeCloseTo(r.answer_loss + 0.05 * 0.5 * (2 * r.atp_kept - 1) + r.atp_multiplier * r.atp_kept, 4);
     expect(m).toBeGreaterThan(4 * 3 * 0.45);
     // a target above what is kept drives the multiplier negative: tokens are paid for until the budget is spent
     const underDir = tmp();
