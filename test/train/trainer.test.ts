@@ -117,13 +117,6 @@ describe("trainer", () => {
     const unmasked = await runRecipe({ recipe: "vlm", out: tmp(), overrides: { ...base }, ...quiet });
     expect(unmasked.result.losses[0]).not.toBeCloseTo(plain.result.losses[0], 6); // the mask changes the loss
     await expect(runRecipe({ recipe: "voco", out: tmp(), overrides: { ...base, distill: 1 }, ...quiet })).rejects.toThrow(/needs a teacher/);
-    // a teacher without <voco> tokens (the plain VLM) lays the batch out shorter; the KL matches rows by answer
-    const plainTeacher = tmp();
-    await runRecipe({ recipe: "vlm", out: plainTeacher, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init: teacherDir, voco_tokens: 0, lr: 0, min_lr: 0 }, ...quiet });
-    const klPlainDir = tmp();
-    const klPlain = await runRecipe({ recipe: "voco", out: klPlainDir, overrides: { ...base, distill: 1, teacher: plainTeacher }, ...quiet });
-    expect(klPlain.result.losses[0]).toBeGreaterThan(plain.result.losses[0]);
-    expect(stepRows<{ answer_loss: number }>(klPlainDir)[0].answer_loss).toBeCloseTo(plain.result.losses[0], 5);
     // the pooled start (a vlmc option) changes the loss of the same weights and batch, and is saved with the model
     const pooledDir = tmp();
     const pooled = await runRecipe({ recipe: "voco", out: pooledDir, overrides: { ...base, voco_pool_init: true }, ...quiet });

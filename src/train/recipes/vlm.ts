@@ -28,7 +28,7 @@ import { Module } from "../../nn/module.js";
 import { keptFraction } from "../../eval/kept.js";
 import { loadAtpModules, saveAtpModules } from "../atp-files.js";
 import { avgPoolHooks } from "../../compress/baselines/pool.js";
-import { answerKl } from "../answer-kl.js";
+import { klDivergence } from "../../tensor/ops/loss.js";
 import { add, scale } from "../../tensor/ops/elementwise.js";
 import { noGrad } from "../../tensor/autograd.js";
 import { Rng } from "../../tensor/random.js";
@@ -349,16 +349,15 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
     const batch = model.buildBatch(exs, trainHooks);
     const out = model.forwardBatch(batch, { hooks: trainHooks });
     const targets = batch.targets;
+    const rows = new Uint8Array(targets.length);
     let n = 0;
-    targets.forEach((t) => { if (t !== IGNORE_INDEX) n++; });
+    targets.forEach((t, i) => { if (t !== IGNORE_INDEX) { rows[i] = 1; n++; } });
     const answerLoss = crossEntropy(out.logits, targets);
     let loss = answerLoss;
     if (teacher !== null) {
-      // the teacher sees every vision token: the same sequence without the VoCo mask (the paper's upper bound),
-      // or, differing from the paper, the plain VLM without <voco> tokens (rows matched by answer token)
-      const tBatch = teacher.buildBatch(exs);
-      const tLogits = noGrad(() => teacher!.forwardBatch(tBatch).logits);
-      loss = add(loss, scale(answerKl(out.logits, targets, tLogits, tBatch.targets, cfg.distill_tau), cfg.distill));
+      // the teacher sees the same sequence without the VoCo mask, i.e. every vision token
+      const tLogits = noGrad(() => teacher!.forwardBatch(teacher!.buildBatch(exs)).logits);
+      loss = add(loss, scale(klDivergence(out.logits, tLogits, cfg.distill_tau, rows), cfg.distill));
     }
     const budget = soft?.budgetLoss(multiplier) ?? null;
     if (budget !== null) loss = add(loss, budget.loss);
