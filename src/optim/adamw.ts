@@ -62,3 +62,16 @@ export function decayGroups(params: [string, Tensor][], weightDecay: number): Pa
     { params: params.filter(([, p]) => p.ndim < 2), weightDecay: 0 },
   ];
 }
+
+/** decayGroups, further split by a per-parameter LR multiplier (e.g. a small module that must move faster
+ * than the network it sits in); without lrScale, exactly decayGroups. */
+export function scaledGroups(params: [string, Tensor][], weightDecay: number, lrScale?: (name: string) => number): ParamGroup[] {
+  if (lrScale === undefined) return decayGroups(params, weightDecay);
+  const byScale = new Map<number, [string, Tensor][]>();
+  for (const entry of params) {
+    const s = lrScale(entry[0]);
+    if (!(s > 0)) throw new Error(`learning-rate multiplier of ${entry[0]} must be > 0, got ${s}`);
+    byScale.set(s, [...(byScale.get(s) ?? []), entry]);
+  }
+  return [...byScale].flatMap(([s, ps]) => decayGroups(ps, weightDecay).map((g) => ({ ...g, lrScale: s })));
+}

@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSafetensorsFile, saveJsonFile, saveSafetensorsFile } from "../model/safetensors.js";
 import type { Module } from "../nn/module.js";
-import { AdamW, decayGroups } from "../optim/adamw.js";
+import { AdamW, scaledGroups } from "../optim/adamw.js";
 import { clipGradNorm } from "../optim/clip.js";
 import { lrAt } from "../optim/schedule.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -48,6 +48,8 @@ export interface TrainTask {
    * at every checkpoint and handed back to restore() on resume. */
   state?(): Record<string, number>;
   restore?(state: Record<string, number>): void;
+  /** Learning-rate multiplier of a trainable parameter, by name (default: 1 for every parameter). */
+  lrScale?(name: string): number;
 }
 
 export interface TrainerState {
@@ -135,7 +137,7 @@ export interface TrainResult {
 
 export async function train(task: TrainTask, cfg: TrainerConfig, opts: TrainOptions): Promise<TrainResult> {
   mkdirSync(opts.outDir, { recursive: true });
-  const opt = new AdamW(decayGroups(task.model.trainableParameters(), cfg.weight_decay), { beta1: 0.9, beta2: 0.95 });
+  const opt = new AdamW(scaledGroups(task.model.trainableParameters(), cfg.weight_decay, task.lrScale), { beta1: 0.9, beta2: 0.95 });
   let start = 0, elapsedBefore = 0;
   if (opts.resumeFrom !== undefined) {
     const s = loadTrainingState(opts.resumeFrom, opt);

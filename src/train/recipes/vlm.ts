@@ -107,6 +107,10 @@ export const VLM_DEFAULTS = {
   /** Train with the hard keep/prune decisions forward and the soft masks' gradient backward (a vlmc
    * option, off = the paper's soft masks; see AtpConfig.straightThrough). */
   atp_straight_through: false,
+  /** Learning-rate multiplier of the ATP threshold MLPs (a vlmc option; 1 = one rate for everything).
+   * Under Adam a threshold moves at about the rate's pace whatever its gradient's size, so at 3e-4 the
+   * thresholds stay near where they start (~20% kept with SAP 6) and the budget terms cannot move them far. */
+  atp_lr_scale: 1,
   /** Budget loss weights: lambda_atp on the depth-weighted kept fractions (a larger value moves the
    * budget towards earlier layers) and lambda_target on |mean kept - target| (paper via the re-implementation: 0.05, 0.2). */
   atp_lambda_atp: 0.05, atp_lambda_target: 0.2,
@@ -127,6 +131,7 @@ export function atpConfigOf(cfg: VlmRecipeConfig, nL: number): AtpConfig {
   const layers = cfg.atp_layers.trim() === "" ? defaultPruneLayers(nL) : cfg.atp_layers.split(",").map((x) => Number(x.trim()));
   if (layers.some((l) => !Number.isInteger(l) || l < 0)) throw new Error(`atp_layers "${cfg.atp_layers}" must be comma-separated layer indices`);
   for (const k of ["atp_lambda_atp", "atp_lambda_target", "atp_dual_lr", "atp_dual_clip"] as const) if (!(cfg[k] >= 0)) throw new Error(`${k} must be >= 0, got ${cfg[k]}`);
+  if (!(cfg.atp_lr_scale > 0)) throw new Error(`atp_lr_scale must be > 0, got ${cfg.atp_lr_scale}`);
   if (cfg.atp_target_loss !== "l1" && cfg.atp_target_loss !== "dual") throw new Error(`atp_target_loss must be "l1" or "dual", got "${cfg.atp_target_loss}"`);
   const sapStrides = cfg.atp_sap_strides.split(",").map((x) => Number(x.trim()));
   if (sapStrides.length === 0 || sapStrides.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`atp_sap_strides "${cfg.atp_sap_strides}" must be comma-separated positive integers (grid strides)`);
@@ -248,6 +253,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   const dual = atpCfg !== null && atpCfg.targetLoss === "dual";
   return {
     model: atp === null ? model : new VlmWithAtp(model, atp),
+    ...(atp !== null && cfg.atp_lr_scale !== 1 ? { lrScale: (name: string) => (name.startsWith("atp.") ? cfg.atp_lr_scale : 1) } : {}),
     state: (): Record<string, number> => (dual ? { atp_multiplier: multiplier } : {}),
     restore(s: Record<string, number>): void {
       if (dual) multiplier = s.atp_multiplier ?? 0;
