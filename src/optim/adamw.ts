@@ -71,7 +71,9 @@ export function scaledGroups(params: [string, Tensor][], weightDecay: number, lr
   for (const entry of params) {
     const s = lrScale(entry[0]);
     if (!(s > 0)) throw new Error(`learning-rate multiplier of ${entry[0]} must be > 0, got ${s}`);
-    byScale.set(s, [...(byScale.get(s) ?? []), entry]);
+    const group = byScale.get(s);
+    if (group === undefined) byScale.set(s, [entry]);
+    else group.push(entry);
   }
   return [...byScale].flatMap(([s, ps]) => decayGroups(ps, weightDecay).map((g) => ({ ...g, lrScale: s })));
 }
