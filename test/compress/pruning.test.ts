@@ -4,7 +4,7 @@
 // bias and the budget loss; SAP scores by hand.
 import { beforeAll, describe, expect, it } from "vitest";
 import { ATP_DEFAULTS, sapScore, type AtpConfig } from "../../src/compress/atp/config.js";
-import { AtpHooks } from "../../src/compress/atp/hooks.js";
+import { AtpHooks, thresholdInput } from "../../src/compress/atp/hooks.js";
 import { AtpModules, poolTo } from "../../src/compress/atp/module.js";
 import { fastVHooks } from "../../src/compress/baselines/fastv.js";
 import { pdropHooks } from "../../src/compress/baselines/pdrop.js";
@@ -81,6 +81,18 @@ describe("scoring helpers", () => {
       expect(r[k]).toBeCloseTo(n > 0 ? sum / n : 0, 12);
     });
     expect(() => receivedAttention(probs, L, 0, queries, [13, 1, 20])).toThrow(/ascending \(slot 1 after 13\)/);
+  });
+
+  it("the threshold MLP reads the scores pooled in token order, or sorted (then blind to where the peaks are)", () => {
+    const self = Float64Array.from([0, 1, 0.5, 0.25]), cross = Float64Array.from([0.2, 0, 0.8, 0.4]);
+    const pos = { pool: 2, scoreInput: "position" } as const, sorted = { pool: 2, scoreInput: "sorted" } as const;
+    expect(Array.from(thresholdInput(self, cross, pos))).toEqual([0.5, 0.375, 0.1, 0.6].map(Math.fround));
+    // sorted descending: self 1, 0.5 | 0.25, 0; cross 0.8, 0.4 | 0.2, 0
+    expect(Array.from(thresholdInput(self, cross, sorted))).toEqual([0.75, 0.125, 0.6, 0.1].map(Math.fround));
+    const perm = [2, 0, 3, 1], pick = (v: Float64Array) => Float64Array.from(perm, (i) => v[i]);
+    expect(Array.from(thresholdInput(pick(self), pick(cross), sorted))).toEqual(Array.from(thresholdInput(self, cross, sorted)));
+    expect(Array.from(thresholdInput(pick(self), pick(cross), pos))).not.toEqual(Array.from(thresholdInput(self, cross, pos)));
+    expect(Array.from(self)).toEqual([0, 1, 0.5, 0.25]); // the caller's scores are not reordered in place
   });
 
   it("SAP scores nested grids by hand", () => {

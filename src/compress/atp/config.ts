@@ -13,6 +13,11 @@ export interface AtpConfig {
   lambdaSample: number;
   /** Score vectors are average-pooled to this many values for the threshold MLP's input [R variant b]. */
   pool: number;
+  /** What the threshold MLP reads: "position", the score vectors pooled in token order (where the
+   * attention falls) [R variant b]; "sorted", a vlmc option, pooled after sorting each vector in
+   * descending order (how many tokens stand out, wherever they are), so a threshold can follow the
+   * number of peaks, e.g. the objects a count question needs. */
+  scoreInput: "position" | "sorted";
   hidden: number;
   /** Ablations: drop the spatial criterion, or one half of the redundancy score. */
   useSap: boolean;
@@ -47,6 +52,7 @@ export const ATP_DEFAULTS: AtpConfig = {
   sapStrides: [2, 4],
   lambdaSample: 3,
   pool: 16,
+  scoreInput: "position",
   hidden: 64,
   useSap: true,
   useSelf: true,

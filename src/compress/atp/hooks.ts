@@ -82,10 +82,7 @@ export class AtpHooks implements VlmHooks {
       const s = sapScore(Math.floor(p / G), p % G, this.cfg);
       return Number.isFinite(s) ? s : NEVER;
     });
-    const input = new Float32Array(2 * this.cfg.pool);
-    input.set(poolTo(self, this.cfg.pool), 0);
-    input.set(poolTo(crs, this.cfg.pool), this.cfg.pool);
-    return { slots, sr, ss, input };
+    return { slots, sr, ss, input: thresholdInput(self, crs, this.cfg) };
   }
 
   /** Row b's vision slots still in play: all of them, except under straight-through training, where
@@ -174,6 +171,16 @@ export class AtpHooks implements VlmHooks {
     const loss = add(scale(atp, cfg.lambdaAtp), pull);
     return { loss, meanFraction: mean.item() };
   }
+}
+
+/** The threshold MLP's input: the self and cross score vectors, each pooled to cfg.pool values (in token
+ * order, or sorted in descending order under scoreInput "sorted"), concatenated. */
+export function thresholdInput(self: Float64Array, cross: Float64Array, cfg: Pick<AtpConfig, "pool" | "scoreInput">): Float32Array {
+  const order = (v: Float64Array): Float64Array => (cfg.scoreInput === "sorted" ? Float64Array.from(v).sort().reverse() : v);
+  const input = new Float32Array(2 * cfg.pool);
+  input.set(poolTo(order(self), cfg.pool), 0);
+  input.set(poolTo(order(cross), cfg.pool), cfg.pool);
+  return input;
 }
 
 /** The hard rule: a token survives when either score passes its threshold. */

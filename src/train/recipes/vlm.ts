@@ -100,6 +100,9 @@ export const VLM_DEFAULTS = {
    * and 2nL/3: 0,2,4 of 6, 0,4,8 of 12), trained with soft masks. */
   atp: false, atp_layers: "", atp_target: 0.25, atp_freeze_llm: false, atp_sap: true, atp_self: true, atp_cross: true,
   atp_temperature: 10,
+  /** The threshold MLP's input: "position" (score vectors pooled in token order, the re-implementation's)
+   * or "sorted" (pooled after sorting: how many tokens stand out; a vlmc option). */
+  atp_score_input: "position",
   /** SAP's nested uniform grids (strides on the vision grid; "2,4" keeps a 3x3 skeleton of 144 tokens at
    * its sparsest). A sparser grid (e.g. "2,4,6": a 2x2 skeleton) leaves more of a small budget to the
    * redundancy score; a vlmc option, the paper's grid is not published. */
@@ -133,11 +136,12 @@ export function atpConfigOf(cfg: VlmRecipeConfig, nL: number): AtpConfig {
   for (const k of ["atp_lambda_atp", "atp_lambda_target", "atp_dual_lr", "atp_dual_clip"] as const) if (!(cfg[k] >= 0)) throw new Error(`${k} must be >= 0, got ${cfg[k]}`);
   if (!(cfg.atp_lr_scale > 0)) throw new Error(`atp_lr_scale must be > 0, got ${cfg.atp_lr_scale}`);
   if (cfg.atp_target_loss !== "l1" && cfg.atp_target_loss !== "dual") throw new Error(`atp_target_loss must be "l1" or "dual", got "${cfg.atp_target_loss}"`);
+  if (cfg.atp_score_input !== "position" && cfg.atp_score_input !== "sorted") throw new Error(`atp_score_input must be "position" or "sorted", got "${cfg.atp_score_input}"`);
   const sapStrides = cfg.atp_sap_strides.split(",").map((x) => Number(x.trim()));
   if (sapStrides.length === 0 || sapStrides.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`atp_sap_strides "${cfg.atp_sap_strides}" must be comma-separated positive integers (grid strides)`);
   return { ...ATP_DEFAULTS, layers, sapStrides, targetFraction: cfg.atp_target, useSap: cfg.atp_sap, useSelf: cfg.atp_self, useCross: cfg.atp_cross, temperature: cfg.atp_temperature,
     lambdaAtp: cfg.atp_lambda_atp, lambdaTarget: cfg.atp_lambda_target, targetLoss: cfg.atp_target_loss as AtpConfig["targetLoss"],
-    dualLr: cfg.atp_dual_lr, dualClip: cfg.atp_dual_clip, straightThrough: cfg.atp_straight_through };
+    dualLr: cfg.atp_dual_lr, dualClip: cfg.atp_dual_clip, straightThrough: cfg.atp_straight_through, scoreInput: cfg.atp_score_input as AtpConfig["scoreInput"] };
 }
 
 /** A VLM with its ATP modules, trained together (the modules' names start with `atp.`). */
