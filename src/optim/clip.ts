@@ -13,3 +13,18 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number
   }
   return norm;
 }
+
+/**
+ * clipGradNorm applied to each group on its own (groupOf names a parameter's group), so one group's
+ * large gradients do not shrink another's. Returns the norm before clipping of all groups together.
+ */
+export function clipGradNormByGroup(named: readonly [string, Tensor][], maxNorm: number, groupOf: (name: string) => string): number {
+  const groups = new Map<string, Tensor[]>();
+  for (const [name, p] of named) {
+    const g = groupOf(name);
+    groups.set(g, [...(groups.get(g) ?? []), p]);
+  }
+  let ss = 0;
+  for (const params of groups.values()) ss += clipGradNorm(params, maxNorm) ** 2;
+  return Math.sqrt(ss);
+}

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { loadSafetensorsFile, saveJsonFile, saveSafetensorsFile } from "../model/safetensors.js";
 import type { Module } from "../nn/module.js";
 import { AdamW, scaledGroups } from "../optim/adamw.js";
-import { clipGradNorm } from "../optim/clip.js";
+import { clipGradNorm, clipGradNormByGroup } from "../optim/clip.js";
 import { lrAt } from "../optim/schedule.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Progress } from "./progress.js";
@@ -50,6 +50,8 @@ export interface TrainTask {
   restore?(state: Record<string, number>): void;
   /** Learning-rate multiplier of a trainable parameter, by name (default: 1 for every parameter). */
   lrScale?(name: string): number;
+  /** If set, gradients are clipped to grad_clip per group (named by this function) instead of all together. */
+  clipGroup?(name: string): string;
 }
 
 export interface TrainerState {
@@ -173,7 +175,8 @@ export async function train(task: TrainTask, cfg: TrainerConfig, opts: TrainOpti
         r.loss.backward(Tensor.scalar(1 / cfg.grad_accum));
       }
       // 3) clip, update, clear
-      const gradNorm = clipGradNorm(task.model.parameters(), cfg.grad_clip);
+      const gradNorm = task.clipGroup === undefined ? clipGradNorm(task.model.parameters(), cfg.grad_clip)
+        : clipGradNormByGroup(task.model.namedParameters(), cfg.grad_clip, task.clipGroup);
       opt.update(lr);
       opt.zeroGrad();
       const ms = performance.now() - ts;

@@ -114,6 +114,9 @@ export const VLM_DEFAULTS = {
    * Under Adam a threshold moves at about the rate's pace whatever its gradient's size, so at 3e-4 the
    * thresholds stay near where they start (~20% kept with SAP 6) and the budget terms cannot move them far. */
   atp_lr_scale: 1,
+  /** Clip the ATP threshold MLPs' gradients and the rest's to grad_clip separately (a vlmc option; off =
+   * one global norm, in which the thresholds' large gradients shrink the LLM's by ~30x, varying by step). */
+  atp_separate_clip: false,
   /** Budget loss weights: lambda_atp on the depth-weighted kept fractions (a larger value charges later
    * layers more; measured at 0.3, it lowered the total, not the shape) and lambda_target on |mean kept - target| (paper via the re-implementation: 0.05, 0.2). */
   atp_lambda_atp: 0.05, atp_lambda_target: 0.2,
@@ -258,6 +261,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   return {
     model: atp === null ? model : new VlmWithAtp(model, atp),
     ...(atp !== null && cfg.atp_lr_scale !== 1 ? { lrScale: (name: string) => (name.startsWith("atp.") ? cfg.atp_lr_scale : 1) } : {}),
+    ...(atp !== null && cfg.atp_separate_clip ? { clipGroup: (name: string) => (name.startsWith("atp.") ? "atp" : "model") } : {}),
     state: (): Record<string, number> => (dual ? { atp_multiplier: multiplier } : {}),
     restore(s: Record<string, number>): void {
       if (dual) multiplier = s.atp_multiplier ?? 0;
