@@ -14,17 +14,23 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number
   return norm;
 }
 
-/**
- * clipGradNorm applied to each group on its own (groupOf names a parameter's group), so one group's
- * large gradients do not shrink another's. Returns the norm before clipping of all groups together.
- */
-export function clipGradNormByGroup(named: readonly [string, Tensor][], maxNorm: number, groupOf: (name: string) => string): number {
+/** Parameters split into groups by groupOf(name), in first-seen order: built once, clipped every step. */
+export function clipGroups(named: readonly [string, Tensor][], groupOf: (name: string) => string): Tensor[][] {
   const groups = new Map<string, Tensor[]>();
   for (const [name, p] of named) {
-    const g = groupOf(name);
-    groups.set(g, [...(groups.get(g) ?? []), p]);
+    const g = groupOf(name), group = groups.get(g);
+    if (group === undefined) groups.set(g, [p]);
+    else group.push(p);
   }
+  return [...groups.values()];
+}
+
+/**
+ * clipGradNorm applied to each group on its own, so one group's large gradients do not shrink another's
+ * (one group = clipGradNorm). Returns the norm before clipping of all groups together.
+ */
+export function clipGradNormByGroup(groups: readonly (readonly Tensor[])[], maxNorm: number): number {
   let ss = 0;
-  for (const params of groups.values()) ss += clipGradNorm(params, maxNorm) ** 2;
+  for (const params of groups) ss += clipGradNorm(params, maxNorm) ** 2;
   return Math.sqrt(ss);
 }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { loadSafetensorsFile, saveJsonFile, saveSafetensorsFile } from "../model/safetensors.js";
 import type { Module } from "../nn/module.js";
 import { AdamW, scaledGroups } from "../optim/adamw.js";
-import { clipGradNorm, clipGradNormByGroup } from "../optim/clip.js";
+import { clipGradNormByGroup, clipGroups } from "../optim/clip.js";
 import { lrAt } from "../optim/schedule.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Progress } from "./progress.js";
@@ -140,6 +140,8 @@ export interface TrainResult {
 export async function train(task: TrainTask, cfg: TrainerConfig, opts: TrainOptions): Promise<TrainResult> {
   mkdirSync(opts.outDir, { recursive: true });
   const opt = new AdamW(scaledGroups(task.model.trainableParameters(), cfg.weight_decay, task.lrScale), { beta1: 0.9, beta2: 0.95 });
+  // gradient clipping: one global norm, or one per group the task names (grouped once, not every step)
+  const clipSets = task.clipGroup === undefined ? [task.model.parameters()] : clipGroups(task.model.namedParameters(), task.clipGroup);
   let start = 0, elapsedBefore = 0;
   if (opts.resumeFrom !== undefined) {
     const s = loadTrainingState(opts.resumeFrom, opt);
@@ -175,8 +177,7 @@ export async function train(task: TrainTask, cfg: TrainerConfig, opts: TrainOpti
         r.loss.backward(Tensor.scalar(1 / cfg.grad_accum));
       }
       // 3) clip, update, clear
-      const gradNorm = task.clipGroup === undefined ? clipGradNorm(task.model.parameters(), cfg.grad_clip)
-        : clipGradNormByGroup(task.model.namedParameters(), cfg.grad_clip, task.clipGroup);
+      const gradNorm = clipGradNormByGroup(clipSets, cfg.grad_clip);
       opt.update(lr);
       opt.zeroGrad();
       const ms = performance.now() - ts;

@@ -1,7 +1,7 @@
 // AdamW against a float64 hand implementation, the LR schedule against hand values, clipping.
 import { describe, expect, it } from "vitest";
 import { AdamW } from "../../src/optim/adamw.js";
-import { clipGradNorm, clipGradNormByGroup } from "../../src/optim/clip.js";
+import { clipGradNorm, clipGradNormByGroup, clipGroups } from "../../src/optim/clip.js";
 import { lrAt } from "../../src/optim/schedule.js";
 import { parameter } from "../../src/nn/module.js";
 import { Tensor } from "../../src/tensor/index.js";
@@ -61,7 +61,9 @@ describe("optim", () => {
   it("clipping by group clips each group to the limit on its own (by hand)", () => {
     const a = parameter(Tensor.from([3, 0])), b = parameter(Tensor.from([4])), c = parameter(Tensor.from([0.3, 0.4]));
     a.grad = Tensor.from([30, 0]); b.grad = Tensor.from([40]); c.grad = Tensor.from([0.3, 0.4]);
-    const norm = clipGradNormByGroup([["atp.a", a], ["atp.b", b], ["vlm.c", c]], 1, (n) => n.split(".")[0]);
+    const groups = clipGroups([["atp.a", a], ["vlm.c", c], ["atp.b", b]], (n) => n.split(".")[0]);
+    expect(groups).toEqual([[a, b], [c]]);
+    const norm = clipGradNormByGroup(groups, 1);
     expect(norm).toBeCloseTo(Math.sqrt(50 * 50 + 0.5 * 0.5), 4); // the norm before clipping, all groups together
     expect(a.grad.data[0]).toBeCloseTo(0.6, 5); // atp: norm 50 -> 1
     expect(b.grad.data[0]).toBeCloseTo(0.8, 5);
