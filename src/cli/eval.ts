@@ -15,7 +15,7 @@ import { formatEvalReport, formatTemplates, runEvalReport } from "../eval/report
 import { describeKernels } from "../kernels/index.js";
 import { exportVlmDir } from "../train/export.js";
 import { loadVlmDir, methodOf } from "../train/model-dir.js";
-import { describeMethod, hooksFor } from "../eval/method.js";
+import { describeMethod, hooksFor, hooksWithOverride, parsePruneOverride, type PruneOverride } from "../eval/method.js";
 import { parsePositiveInt, UsageError } from "./errors.js";
 
 export function registerEvalCommands(program: Command): void {
@@ -31,7 +31,8 @@ export function registerEvalCommands(program: Command): void {
     .option("--out <file>", "also write the results JSON to this file")
     .option("--kind <kind>", "image or video (default: what the model was trained on)")
     .option("--voco-mask <on|off>", "override the VoCo mask of a model with <voco> tokens (off on a VoCo model: its upper bound; on for an upper-bound model: its lower bound)")
-    .action((opts: { model: string; split: string; n: string; seed: string; json?: boolean; byTemplate?: boolean; out?: string; vocoMask?: string; kind?: string }) => {
+    .option("--prune <spec>", "override the pruning: none (an ATP model with its modules off) or fastv:LAYER:RATIO (FastV after 0-based LAYER dropping RATIO of the vision tokens)")
+    .action((opts: { model: string; split: string; n: string; seed: string; json?: boolean; byTemplate?: boolean; out?: string; vocoMask?: string; kind?: string; prune?: string }) => {
       if (!isSplit(opts.split)) throw new UsageError(`--split: "${opts.split}" is not one of ${SPLITS.join(", ")}`);
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got "${opts.seed}"`);
@@ -44,10 +45,20 @@ export function registerEvalCommands(program: Command): void {
       }
       const kind = opts.kind ?? (method.video ? "video" : "image");
       if (kind !== "image" && kind !== "video") throw new UsageError(`--kind must be image or video, got "${opts.kind}"`);
+      if (opts.prune !== undefined && kind === "video") throw new UsageError("--prune applies to image evaluation");
+      let prune: PruneOverride | null = null, hooks;
+      try {
+        if (opts.prune !== undefined) prune = parsePruneOverride(opts.prune, model.cfg.num_hidden_layers);
+        hooks = kind === "video" ? undefined : hooksWithOverride(method, model, opts.model, prune);
+      } catch (e) {
+        if (prune === null && opts.prune === undefined) throw e;
+        throw new UsageError((e as Error).message);
+      }
       const videoVoco = kind === "video" && method.vocoMask ? method.vocoTokens : 0;
-      console.error(`${describeKernels()}; method: ${describeMethod(method)}${kind === "video" ? " (video)" : ""}`);
+      const described = prune === null ? describeMethod(method) : prune.kind === "none" ? "full vision tokens (--prune none)" : `FastV after layer ${prune.afterLayer} dropping ${(100 * prune.ratio).toFixed(1)}% (--prune)`;
+      console.error(`${describeKernels()}; method: ${described}${kind === "video" ? " (video)" : ""}`);
       const r = runEvalReport(model, vocab, {
-        split: opts.split as Split, examples: parsePositiveInt("--n", opts.n), seed, hooks: kind === "video" ? undefined : hooksFor(method, model, opts.model), vocoTokens: kind === "video" ? 0 : method.vocoTokens, kind, videoVocoTokens: videoVoco,
+        split: opts.split as Split, examples: parsePositiveInt("--n", opts.n), seed, hooks, vocoTokens: kind === "video" ? 0 : method.vocoTokens, kind, videoVocoTokens: videoVoco,
         onProgress: evalProgress(),
       });
       if (process.stderr.isTTY) process.stderr.write("\n");

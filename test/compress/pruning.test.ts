@@ -10,6 +10,7 @@ import { fastVHooks } from "../../src/compress/baselines/fastv.js";
 import { pdropHooks } from "../../src/compress/baselines/pdrop.js";
 import { receivedAttention, topK, visionSlots } from "../../src/compress/common.js";
 import { DropAtLayer } from "../../src/compress/debug-reducers.js";
+import { hooksWithOverride, parsePruneOverride } from "../../src/eval/method.js";
 import { availableKernelSets, useKernels } from "../../src/kernels/index.js";
 import type { TokenLayout } from "../../src/model/layout.js";
 import { LlavaForCausalLM, type VlmExample } from "../../src/model/vlm.js";
@@ -118,6 +119,22 @@ describe.each(availableKernelSets())("pruning reducers (%s kernels)", (set) => {
     const drop = keep.map((k, b) => visionSlots(m.buildBatch(examples).layout, b).filter((t) => !k.includes(t)));
     const ref = noGrad(() => m.forwardBatch(m.buildBatch(examples), { hooks: new DropAtLayer(1, drop) }));
     expectAllclose(realLogits(out), realLogits(ref), { rtol: 1e-5, atol: 1e-6 }, "FastV vs DropAtLayer");
+  });
+
+  it("eval --prune: none switches an ATP model's pruning off, fastv:L:R prunes as FastV; bad specs are named", () => {
+    expect(parsePruneOverride("none", 3)).toEqual({ kind: "none" });
+    expect(parsePruneOverride("fastv:1:0.5", 3)).toEqual({ kind: "fastv", afterLayer: 1, ratio: 0.5 });
+    expect(() => parsePruneOverride("fastv:2:0.5", 3)).toThrow(/LAYER must be below 2.*got 2/);
+    expect(() => parsePruneOverride("fastv:0:1", 3)).toThrow(/RATIO.*got 1/);
+    expect(() => parsePruneOverride("fastv:0", 3)).toThrow(/"fastv:0"/);
+    const m = new LlavaForCausalLM(cfg, 7);
+    const atpMethod = { vocoTokens: 0, vocoMask: false, poolTokens: 0, atp: atpCfg, video: false };
+    // "none" must not read the (absent) ATP modules: the folder does not exist
+    expect(hooksWithOverride(atpMethod, m, "/nonexistent", { kind: "none" })).toBeUndefined();
+    const fv = hooksWithOverride({ ...atpMethod, atp: null }, m, "/nonexistent", parsePruneOverride("fastv:1:0.5", 3));
+    const out = noGrad(() => m.forwardBatch(m.buildBatch(examples), { hooks: fv }));
+    expect(out.stats.map((s) => Array.from(s.vision))).toEqual([[16, 16], [16, 16], [8, 8]]);
+    expect(() => hooksWithOverride({ ...atpMethod, atp: null, vocoTokens: 2 }, m, "voco-dir", { kind: "none" })).toThrow(/voco-dir uses 2 <voco>/);
   });
 
   it("PyramidDrop keeps lambda of the alive tokens at each stage end", () => {
