@@ -8,6 +8,7 @@ import { readImage, writePng } from "../data/image-io.js";
 import { showAtp } from "../eval/show-atp.js";
 import { colourAttention } from "../eval/diagnose.js";
 import type { AtpHooks } from "../compress/atp/hooks.js";
+import type { VlmHooks } from "../model/vlm.js";
 import { isSplit, SPLITS, type Split } from "../data/splits.js";
 import { makeExample } from "../data/stream.js";
 import { askImage } from "../eval/ask.js";
@@ -46,7 +47,7 @@ export function registerEvalCommands(program: Command): void {
       const kind = opts.kind ?? (method.video ? "video" : "image");
       if (kind !== "image" && kind !== "video") throw new UsageError(`--kind must be image or video, got "${opts.kind}"`);
       if (opts.prune !== undefined && kind === "video") throw new UsageError("--prune applies to image evaluation");
-      let prune: PruneOverride | null = null, hooks;
+      let prune: PruneOverride | null = null, hooks: VlmHooks | undefined;
       try {
         if (opts.prune !== undefined) prune = parsePruneOverride(opts.prune, model.cfg.num_hidden_layers);
         hooks = kind === "video" ? undefined : hooksWithOverride(method, model, opts.model, prune);
