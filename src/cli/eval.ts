@@ -52,7 +52,7 @@ export function registerEvalCommands(program: Command): void {
         if (opts.prune !== undefined) prune = parsePruneOverride(opts.prune, model.cfg.num_hidden_layers);
         hooks = kind === "video" ? undefined : hooksWithOverride(method, model, opts.model, prune);
       } catch (e) {
-        if (prune === null && opts.prune === undefined) throw e;
+        if (opts.prune === undefined) throw e; // a loading error of the model itself, not of the override
         throw new UsageError((e as Error).message);
       }
       const videoVoco = kind === "video" && method.vocoMask ? method.vocoTokens : 0;
