@@ -16,6 +16,9 @@ export class LayerKV {
    * blocked from the vision K/V exactly as the prompt's text was.
    */
   readonly visibleFrom: Int32Array;
+  /** (B, capacity) additive key bias of each cached entry (token merging's log size), allocated at the
+   * first append that brings one; null while every entry's bias is 0. */
+  bias: Float32Array | null = null;
 
   constructor(readonly B: number, readonly capacity: number, readonly NKV: number, readonly HS: number) {
     this.k = new Float32Array(B * capacity * NKV * HS);
@@ -25,14 +28,18 @@ export class LayerKV {
   }
 
   /**
-   * Appends the first rowLen[b] tokens of k, v (B, T, NKV, HS) to each row b. Returns the row
-   * lengths before the append (the offset of the chunk in the cache).
+   * Appends the first rowLen[b] tokens of k, v (B, T, NKV, HS) to each row b, with their key bias
+   * (B, T) if given (else 0). Returns the row lengths before the append (the offset of the chunk in the cache).
    */
-  append(k: Tensor, v: Tensor, rowLen: Int32Array): Int32Array {
+  append(k: Tensor, v: Tensor, rowLen: Int32Array, bias?: Tensor): Int32Array {
     const [B, T, NKV, HS] = k.shape;
     if (B !== this.B || NKV !== this.NKV || HS !== this.HS) {
       throw new OpError("KVCache", `chunk ${k.shape.join("x")} does not fit a cache of B ${this.B}, ${this.NKV} kv heads of ${this.HS}`);
     }
+    if (bias !== undefined && bias.shape.join() !== [B, T].join()) {
+      throw new OpError("KVCache", `key bias ${bias.shape.join("x")} must be (B, T) = (${B}, ${T}) for the chunk`);
+    }
+    if (bias !== undefined && this.bias === null) this.bias = new Float32Array(this.B * this.capacity);
     const before = this.len.slice();
     const row = NKV * HS;
     for (let b = 0; b < B; b++) {
@@ -43,15 +50,20 @@ export class LayerKV {
       const src = b * T * row, dst = (b * this.capacity + this.len[b]) * row;
       this.k.set(k.data.subarray(src, src + n * row), dst);
       this.v.set(v.data.subarray(src, src + n * row), dst);
+      if (this.bias !== null) {
+        const at = b * this.capacity + this.len[b];
+        if (bias === undefined) this.bias.fill(0, at, at + n);
+        else this.bias.set(bias.data.subarray(b * T, b * T + n), at);
+      }
       this.len[b] += n;
     }
     return before;
   }
 
-  /** The whole buffer as (B, capacity, NKV, HS) tensors (views, no copy). */
-  views(): { k: Tensor; v: Tensor } {
+  /** The whole buffer as (B, capacity, NKV, HS) tensors and the key bias (B, capacity) if any (views, no copy). */
+  views(): { k: Tensor; v: Tensor; bias: Tensor | null } {
     const shape = [this.B, this.capacity, this.NKV, this.HS];
-    return { k: new Tensor(this.k, shape), v: new Tensor(this.v, shape) };
+    return { k: new Tensor(this.k, shape), v: new Tensor(this.v, shape), bias: this.bias === null ? null : new Tensor(this.bias, [this.B, this.capacity]) };
   }
 
   bytes(): number {

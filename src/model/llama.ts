@@ -142,11 +142,12 @@ export class LlamaAttention extends Module {
     } else if (kv === undefined) {
       res = attention(q, k, v, { keyLo: L.keyLo, keyHi: L.keyHi, bias: bias ?? undefined, returnProbs: wantProbs });
     } else {
-      if (bias !== null) throw new OpError("LlamaAttention", "a key bias cannot be combined with a KV cache");
-      const before = kv.append(k, v, L.length);
+      // a key bias (B, T) is cached with its keys, so later chunks see it too; a per-query bias cannot be
+      if (bias !== null && bias.ndim !== 2) throw new OpError("LlamaAttention", `with a KV cache the key bias must be (B, T), got (${bias.shape.join(", ")})`);
+      const before = kv.append(k, v, L.length, bias ?? undefined);
       ranges = cachedRanges(L, before, kv);
       const views = kv.views(); // (B, capacity, NKV, HS)
-      res = attention(q, views.k, views.v, { ...ranges, returnProbs: wantProbs });
+      res = attention(q, views.k, views.v, { ...ranges, bias: views.bias ?? undefined, returnProbs: wantProbs });
     }
     const out = this.o_proj.forward(reshape(res.out, [B, T, this.NH * this.HS])); // (B, T, C)
     return { out, probs: res.probs, attnPairs: pairs(L, ranges.keyLo, ranges.keyHi) };

@@ -44,6 +44,9 @@ export interface AtpConfig {
    * exactly what inference runs) and backward through the soft masks (straight-through). A vlmc option:
    * the soft masks alone leak pruned tokens into training that inference never sees. */
   straightThrough: boolean;
+  /** Merge instead of drop (a vlmc option, compress/merge.ts): each pruned token is counted into its most
+   * similar kept token and later layers add log(size) to that key's logits. Needs straightThrough to train. */
+  merge: boolean;
 }
 
 export const ATP_DEFAULTS: AtpConfig = {
@@ -64,6 +67,7 @@ export const ATP_DEFAULTS: AtpConfig = {
   dualLr: 1,
   dualClip: 0,
   straightThrough: false,
+  merge: false,
 };
 
 /** SAP spatial score of grid cell (r, c): 1 - lambda / stride^2 for the sparsest grid containing it, else -inf. */

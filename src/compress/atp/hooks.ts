@@ -10,6 +10,8 @@
 //     positions, and later layers never compute or cache their K/V).
 //   straight-through (cfg.straightThrough, a vlmc option): training runs the hard decisions forward
 //     (pruned: D = 0, later ATP layers score the survivors only) and the soft D's gradient backward.
+//   merge (cfg.merge, a vlmc option): pruned tokens are counted into kept ones (compress/merge.ts), in
+//     both the hard forward and straight-through training.
 // S_self averages over the vision queries that can see the token (causal attention would otherwise
 // favour early tokens) [G]; S_cross uses the prompt's text after the image, never answer tokens.
 import type { TokenLayout } from "../../model/layout.js";
@@ -21,6 +23,7 @@ import { sum } from "../../tensor/ops/reduce.js";
 import { reshape } from "../../tensor/ops/shape.js";
 import { Tensor } from "../../tensor/tensor.js";
 import { keepMask, receivedAttention, textAfterVision, visionSlots } from "../common.js";
+import { MergedSizes } from "../merge.js";
 import { sapScore, type AtpConfig } from "./config.js";
 import { poolTo, type AtpModules } from "./module.js";
 
@@ -44,6 +47,7 @@ export class AtpHooks implements VlmHooks {
   readonly kept: Int32Array[] = [];
   /** Patch indices kept per row after each ATP layer (hard mode), for visualisation. */
   readonly keptPatches: number[][][] = [];
+  readonly #sizes = new MergedSizes();
 
   /** grid: patches per side of the image grid; numLayers: decoder layers (for the budget). */
   constructor(readonly modules: AtpModules, readonly cfg: AtpConfig, readonly mode: "soft" | "hard", readonly numLayers: number, readonly grid: number) {}
@@ -54,6 +58,7 @@ export class AtpHooks implements VlmHooks {
     this.softFractions.length = 0;
     this.kept.length = 0;
     this.keptPatches.length = 0;
+    this.#sizes.reset();
     const L = batch.layout;
     // the prompt ends where the first answer token is predicted from (training), else at the row's end
     this.#promptEnd = Int32Array.from({ length: L.B }, (_, b) => {
@@ -93,15 +98,16 @@ export class AtpHooks implements VlmHooks {
     return slots.filter((t) => dc.d.data[b * L.T + t] > 0.5);
   }
 
-  afterLayer(l: number, _h: Tensor, L: TokenLayout, probs: Tensor | null): Uint8Array | null {
+  afterLayer(l: number, h: Tensor, L: TokenLayout, probs: Tensor | null): Uint8Array | null {
     const k = this.cfg.layers.indexOf(l);
     if (k < 0 || probs === null) return null;
     const rows = Array.from({ length: L.B }, (_, b) => this.#scores(L, b, probs));
     const x = new Tensor(new Float32Array(L.B * 2 * this.cfg.pool), [L.B, 2 * this.cfg.pool]);
     rows.forEach((r, b) => x.data.set(r.input, b * 2 * this.cfg.pool));
     const { thetaR, thetaS } = this.modules.layers[k].forward(x); // (B, 1) each
+    const keptSlots = rows.map((r, b) => r.slots.filter((_, i) => survives(r, i, thetaR.data[b], thetaS.data[b])));
+    if (this.cfg.merge) this.#sizes.absorb(h, L, keptSlots, rows.map((r) => r.slots));
     if (this.mode === "hard") {
-      const keptSlots = rows.map((r, b) => r.slots.filter((_, i) => survives(r, i, thetaR.data[b], thetaS.data[b])));
       this.kept.push(Int32Array.from(keptSlots, (s) => s.length));
       const batch = this.#batch!;
       this.keptPatches.push(keptSlots.map((slots, b) => slots.map((t) => batch.patch[b * batch.layout.T + L.orig[b * L.T + t]])));
@@ -135,8 +141,9 @@ export class AtpHooks implements VlmHooks {
   }
 
   keyBias(l: number, L: TokenLayout): Tensor | null {
+    if (this.mode === "hard") return this.cfg.merge ? this.#sizes.bias(L) : null;
     const dc = this.#dcum;
-    if (this.mode !== "soft" || dc === null || dc.layer >= l) return null;
+    if (dc === null || dc.layer >= l) return null;
     // one bias serves every layer until the next ATP layer (autograd sums its gradients)
     if (dc.bias === undefined) {
       const T = L.T;
@@ -144,6 +151,8 @@ export class AtpHooks implements VlmHooks {
       for (let i = 0; i < T; i++) offDiag[i * T + i] = 0; // every token keeps its self-loop
       const logD = reshape(log(addScalar(dc.d, 1e-6)), [L.B, 1, T]);
       dc.bias = mul(logD, new Tensor(offDiag, [1, T, T])); // (B, T, T)
+      const sizes = this.cfg.merge ? this.#sizes.bias(L) : null;
+      if (sizes !== null) dc.bias = add(dc.bias, reshape(sizes, [L.B, 1, T])); // on every query, as at inference
     }
     return dc.bias;
   }

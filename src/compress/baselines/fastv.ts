@@ -6,25 +6,32 @@ import type { TokenLayout } from "../../model/layout.js";
 import type { VlmHooks } from "../../model/vlm.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { keepMask, receivedAttention, topK, visionSlots } from "../common.js";
+import { MergedSizes } from "../merge.js";
 
 export interface FastVConfig {
   /** Prune after this decoder layer (0-based; FastV's K = 2 means after the second layer, i.e. 1). */
   afterLayer: number;
   /** Fraction of vision tokens dropped, in [0, 1). */
   ratio: number;
+  /** Count each dropped token into its most similar kept one and weight keys by size (a vlmc option; merge.ts). */
+  merge?: boolean;
 }
 
 export function fastVHooks(cfg: FastVConfig): VlmHooks {
   if (!(cfg.ratio >= 0 && cfg.ratio < 1)) throw new Error(`FastV ratio must be in [0, 1), got ${cfg.ratio}`);
+  const sizes = cfg.merge ? new MergedSizes() : null;
   return {
     wantsProbs: (l) => l === cfg.afterLayer,
-    afterLayer(l: number, _h: Tensor, L: TokenLayout, probs: Tensor | null): Uint8Array | null {
+    prepare: () => sizes?.reset(),
+    keyBias: (l, L) => (sizes !== null && l > cfg.afterLayer ? sizes.bias(L) : null),
+    afterLayer(l: number, h: Tensor, L: TokenLayout, probs: Tensor | null): Uint8Array | null {
       if (l !== cfg.afterLayer || probs === null) return null;
       const kept = Array.from({ length: L.B }, (_, b) => {
         const vis = visionSlots(L, b);
         const scores = receivedAttention(probs, L, b, [L.length[b] - 1], vis);
         return topK(vis, scores, Math.round(vis.length * (1 - cfg.ratio)));
       });
+      sizes?.absorb(h, L, kept);
       return keepMask(L, kept);
     },
   };

@@ -1,0 +1,93 @@
+// Proportional attention for pruned vision tokens (a vlmc option, "merge"; after ToMe, Bolya et al.,
+// ICLR 2023, which adds log(size) to the attention logits of merged tokens). ATP and FastV drop
+// pruned tokens outright; with merging, each pruned vision token is counted into the kept vision
+// token whose hidden state it most resembles, and later layers add log(size) to that key's logits,
+// so a kept token draws the attention its whole group drew. What it preserves is attention *mass*
+// (e.g. how much of the image is red), which a model trained on all tokens may read to count; the
+// kept tokens' states are left as they are (ToMe also averages them).
+import { TokenKind, type TokenLayout } from "../model/layout.js";
+import { Tensor } from "../tensor/tensor.js";
+import { visionSlots } from "./common.js";
+
+export class MergedSizes {
+  /** Per row: size of the token at each original position (1 until merged; 0 once merged away). */
+  #size: Float32Array[] = [];
+  #merged = false;
+
+  /** Forget every merge (call per batch, before its first pruning layer). */
+  reset(): void {
+    this.#size = [];
+    this.#merged = false;
+  }
+
+  #row(b: number, L: TokenLayout): Float32Array {
+    let s = this.#size[b];
+    if (s === undefined) {
+      let n = 0;
+      for (let t = 0; t < L.length[b]; t++) n = Math.max(n, L.orig[b * L.T + t] + 1);
+      s = this.#size[b] = new Float32Array(n).fill(1);
+    }
+    return s;
+  }
+
+  /**
+   * After a pruning layer with output h (B, T, C) laid out by L: each vision slot of row b not in
+   * kept[b] joins the kept vision slot with the highest cosine similarity of hidden states (centred
+   * on the row's vision mean: the states share a large common part), carrying its size along.
+   * among[b]: the vision slots still in play (default: all of row b's; straight-through training
+   * keeps pruned tokens in the layout, masked).
+   */
+  absorb(h: Tensor, L: TokenLayout, kept: readonly (readonly number[])[], among?: readonly (readonly number[])[]): void {
+    const C = h.shape[2], x = h.data;
+    for (let b = 0; b < L.B; b++) {
+      const size = this.#row(b, L);
+      const vis = among?.[b] ?? visionSlots(L, b), keep = new Set(kept[b]);
+      const targets = vis.filter((t) => keep.has(t));
+      if (targets.length === 0 || targets.length === vis.length) continue;
+      const mean = new Float64Array(C);
+      for (const t of vis) for (let c = 0; c < C; c++) mean[c] += x[(b * L.T + t) * C + c] / vis.length;
+      const unit = (t: number): Float64Array => {
+        const v = new Float64Array(C);
+        let n = 0;
+        for (let c = 0; c < C; c++) { v[c] = x[(b * L.T + t) * C + c] - mean[c]; n += v[c] * v[c]; }
+        const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+        for (let c = 0; c < C; c++) v[c] *= inv;
+        return v;
+      };
+      const tv = targets.map(unit);
+      for (const t of vis) {
+        if (keep.has(t)) continue;
+        const u = unit(t);
+        let best = 0, bestSim = -Infinity;
+        tv.forEach((v, j) => {
+          let s = 0;
+          for (let c = 0; c < C; c++) s += u[c] * v[c];
+          if (s > bestSim) { bestSim = s; best = j; }
+        });
+        const from = L.orig[b * L.T + t], to = L.orig[b * L.T + targets[best]];
+        size[to] += size[from];
+        size[from] = 0;
+        this.#merged = true;
+      }
+    }
+  }
+
+  /** Size of row b's token at slot t of layout L (1 for tokens never merged into or away). */
+  sizeAt(L: TokenLayout, b: number, t: number): number {
+    const s = this.#size[b], o = L.orig[b * L.T + t];
+    return s === undefined || o < 0 || o >= s.length ? 1 : s[o];
+  }
+
+  /** (B, T) additive key bias over L's slots: log(size) for vision tokens that absorbed others, 0
+   * elsewhere (tokens merged away, size 0, get 0 here: whoever drops them masks them); null before any merge. */
+  bias(L: TokenLayout): Tensor | null {
+    if (!this.#merged) return null;
+    const out = new Float32Array(L.B * L.T);
+    for (let b = 0; b < L.B; b++) for (let t = 0; t < L.length[b]; t++) {
+      if (L.kind[b * L.T + t] !== TokenKind.vision) continue;
+      const s = this.sizeAt(L, b, t);
+      if (s > 0) out[b * L.T + t] = Math.log(s);
+    }
+    return new Tensor(out, [L.B, L.T]);
+  }
+}
