@@ -32,7 +32,7 @@ export function registerEvalCommands(program: Command): void {
     .option("--out <file>", "also write the results JSON to this file")
     .option("--kind <kind>", "image or video (default: what the model was trained on)")
     .option("--voco-mask <on|off>", "override the VoCo mask of a model with <voco> tokens (off on a VoCo model: its upper bound; on for an upper-bound model: its lower bound)")
-    .option("--prune <spec>", "override the pruning: none (an ATP model with its modules off) or fastv:LAYER:RATIO[:merge] (FastV after 0-based LAYER dropping RATIO of the vision tokens; :merge counts each dropped token into its most similar kept one, weighting keys by log size)")
+    .option("--prune <spec>", "override the pruning: none (an ATP model with its modules off) or fastv:LAYER:RATIO[:merge|:merge-avg] (FastV after 0-based LAYER dropping RATIO of the vision tokens; :merge counts each dropped token into its most similar kept one, weighting keys by log size; :merge-avg also averages the merged states, as ToMe)")
     .action((opts: { model: string; split: string; n: string; seed: string; json?: boolean; byTemplate?: boolean; out?: string; vocoMask?: string; kind?: string; prune?: string }) => {
       if (!isSplit(opts.split)) throw new UsageError(`--split: "${opts.split}" is not one of ${SPLITS.join(", ")}`);
       const seed = Number(opts.seed);

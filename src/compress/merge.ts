@@ -3,9 +3,10 @@
 // pruned tokens outright; with merging, each pruned vision token is counted into the kept vision
 // token whose hidden state it most resembles, and later layers add log(size) to that key's logits,
 // so a kept token draws the attention its whole group drew. What it preserves is attention *mass*
-// (e.g. how much of the image is red), which a model trained on all tokens may read to count; the
-// kept tokens' states are left as they are (ToMe also averages them).
+// (e.g. how much of the image is red), which a model trained on all tokens may read to count. ToMe
+// also replaces a kept token's state by its group's size-weighted average: optional here (mix).
 import { TokenKind, type TokenLayout } from "../model/layout.js";
+import { matmul } from "../tensor/ops/matmul.js";
 import { Tensor } from "../tensor/tensor.js";
 import { visionSlots } from "./common.js";
 
@@ -13,11 +14,14 @@ export class MergedSizes {
   /** Per row: size of the token at each original position (1 until merged; 0 once merged away). */
   #size: Float32Array[] = [];
   #merged = false;
+  /** The last absorb's moves (row, from slot, to slot, size moved), until mix consumes them. */
+  #moves: { b: number; from: number; to: number; size: number }[] = [];
 
   /** Forget every merge (call per batch, before its first pruning layer). */
   reset(): void {
     this.#size = [];
     this.#merged = false;
+    this.#moves = [];
   }
 
   #row(b: number, L: TokenLayout): Float32Array {
@@ -39,6 +43,7 @@ export class MergedSizes {
    */
   absorb(h: Tensor, L: TokenLayout, kept: readonly (readonly number[])[], among?: readonly (readonly number[])[]): void {
     const C = h.shape[2], x = h.data;
+    this.#moves = [];
     for (let b = 0; b < L.B; b++) {
       const size = this.#row(b, L);
       const vis = among?.[b] ?? visionSlots(L, b), keep = new Set(kept[b]);
@@ -65,11 +70,30 @@ export class MergedSizes {
           if (s > bestSim) { bestSim = s; best = j; }
         });
         const from = L.orig[b * L.T + t], to = L.orig[b * L.T + targets[best]];
+        this.#moves.push({ b, from: t, to: targets[best], size: size[from] });
         size[to] += size[from];
         size[from] = 0;
         this.#merged = true;
       }
     }
+  }
+
+  /**
+   * ToMe's state merge for the last absorb (same layout L and states h): each kept token that absorbed
+   * others becomes the size-weighted average of itself and them; every other state is unchanged.
+   * Differentiable (a (B, T, T) mixing matrix); null if the last absorb moved nothing.
+   */
+  mix(h: Tensor, L: TokenLayout): Tensor | null {
+    if (this.#moves.length === 0) return null;
+    const T = L.T, A = new Float32Array(L.B * T * T);
+    for (let i = 0; i < L.B * T; i++) A[i * T + (i % T)] = 1;
+    for (const { b, from, to, size } of this.#moves) {
+      const total = this.sizeAt(L, b, to), row = (b * T + to) * T;
+      A[row + from] = size / total;
+      A[row + to] -= size / total; // ends at the target's own size before the merge, over the total
+    }
+    this.#moves = [];
+    return matmul(new Tensor(A, [L.B, T, T]), h);
   }
 
   /** Size of row b's token at slot t of layout L (1 for tokens never merged into or away). */

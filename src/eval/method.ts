@@ -28,24 +28,24 @@ export function describeMethod(m: MethodSetup): string {
 }
 
 /** `vlmc eval --prune`: "none" (a model's own pruning switched off) or FastV after a layer. */
-export type PruneOverride = { kind: "none" } | { kind: "fastv"; afterLayer: number; ratio: number; merge: boolean };
+export type PruneOverride = { kind: "none" } | { kind: "fastv"; afterLayer: number; ratio: number; merge: boolean; mergeStates: boolean };
 
-/** Parses "none" or "fastv:LAYER:RATIO[:merge]" (LAYER 0-based, below numLayers - 1; RATIO dropped, in [0, 1);
- * ":merge": dropped tokens counted into kept ones, see compress/merge.ts). */
+/** Parses "none" or "fastv:LAYER:RATIO[:merge|:merge-avg]" (LAYER 0-based, below numLayers - 1; RATIO dropped,
+ * in [0, 1); ":merge": dropped tokens counted into kept ones, ":merge-avg" also averaging states; compress/merge.ts). */
 export function parsePruneOverride(spec: string, numLayers: number): PruneOverride {
   if (spec === "none") return { kind: "none" };
-  const m = /^fastv:(\d+):([0-9.]+)(:merge)?$/.exec(spec);
-  if (m === null) throw new Error(`--prune must be "none" or "fastv:LAYER:RATIO[:merge]" (e.g. fastv:2:0.87), got "${spec}"`);
+  const m = /^fastv:(\d+):([0-9.]+)(:merge|:merge-avg)?$/.exec(spec);
+  if (m === null) throw new Error(`--prune must be "none" or "fastv:LAYER:RATIO[:merge|:merge-avg]" (e.g. fastv:2:0.87), got "${spec}"`);
   const afterLayer = Number(m[1]), ratio = Number(m[2]);
   // pruning after the last layer would change nothing: refuse it rather than report a no-op as FastV
   if (afterLayer >= numLayers - 1) throw new Error(`--prune ${spec}: LAYER must be below ${numLayers - 1} (the model has ${numLayers} layers), got ${afterLayer}`);
   if (!(ratio >= 0 && ratio < 1)) throw new Error(`--prune ${spec}: RATIO (the fraction dropped) must be in [0, 1), got ${m[2]}`);
-  return { kind: "fastv", afterLayer, ratio, merge: m[3] !== undefined };
+  return { kind: "fastv", afterLayer, ratio, merge: m[3] !== undefined, mergeStates: m[3] === ":merge-avg" };
 }
 
 /** The hooks of a model folder's method with a --prune override applied. */
 export function hooksWithOverride(m: MethodSetup, model: LlavaForCausalLM, dir: string, o: PruneOverride | null): VlmHooks | undefined {
   if (o === null) return hooksFor(m, model, dir);
   if (m.vocoTokens > 0 || m.poolTokens > 0) throw new Error(`--prune applies to full and ATP models; ${dir} uses ${describeMethod(m)}`);
-  return o.kind === "none" ? undefined : fastVHooks({ afterLayer: o.afterLayer, ratio: o.ratio, merge: o.merge });
+  return o.kind === "none" ? undefined : fastVHooks({ afterLayer: o.afterLayer, ratio: o.ratio, merge: o.merge, mergeStates: o.mergeStates });
 }

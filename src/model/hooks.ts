@@ -15,4 +15,7 @@ export interface DecoderHooks {
    * on to layer l+1, or null to keep all. Dropped tokens' keys and values vanish from later layers.
    */
   afterLayer?(layer: number, h: Tensor, layout: TokenLayout, probs: Tensor | null): Uint8Array | null;
+  /** Called after afterLayer with the same output: replacement states (B, T, C) for the next layer (e.g.
+   * merged tokens' averages), or null to keep h. Applied before any dropped tokens are removed. */
+  mixStates?(layer: number, h: Tensor, layout: TokenLayout): Tensor | null;
 }

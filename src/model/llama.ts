@@ -215,6 +215,7 @@ export class LlamaModel extends Module {
       stats.push({ tokens: L.length.slice(), vision: visionCounts(L), attnPairs: r.attnPairs });
       h = r.h;
       const keep = hooks?.afterLayer?.(l, h, L, r.probs) ?? null;
+      h = hooks?.mixStates?.(l, h, L) ?? h;
       if (keep !== null && l + 1 < this.layers.length) {
         const { layout, gather } = keepTokens(L, keep);
         h = reshape(gatherRows(reshape(h, [L.B * L.T, C]), gather), [layout.B, layout.T, C]); // (B, T', C)

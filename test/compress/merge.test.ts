@@ -1,6 +1,7 @@
 // Token merging (compress/merge.ts): sizes by hand; FastV with merging equals dropping the same
-// tokens plus a log-size key bias computed independently in float64; the KV cache carries that bias
-// into decoding; ATP's straight-through training with merging runs exactly its hard forward.
+// tokens plus a log-size key bias computed independently in float64 (and, with ToMe's state merge,
+// each kept state replaced by its group's mean); the KV cache carries the bias into decoding; ATP's
+// straight-through training with merging runs exactly its hard forward.
 import { beforeAll, describe, expect, it } from "vitest";
 import { ATP_DEFAULTS, type AtpConfig } from "../../src/compress/atp/config.js";
 import { AtpHooks } from "../../src/compress/atp/hooks.js";
@@ -50,8 +51,17 @@ describe("MergedSizes", () => {
     s.absorb(h2, L2, [[1]]);
     expect(s.sizeAt(L2, 0, 1)).toBe(4);
     expect(s.sizeAt(L2, 0, 2)).toBe(0);
+    // ToMe's state merge: size-weighted, 2 and 2 here; text and the merged-away token keep their states
+    expect(Array.from(s.mix(h2, L2)!.data)).toEqual([9, 9, 0, 0, -1, 0, 5, 5]);
+    expect(s.mix(h2, L2)).toBeNull(); // consumed: the next layer merges nothing new
     s.reset();
     expect(s.bias(L)).toBeNull();
+    // unequal sizes weigh the average: slot 1 (size 1) takes slots 2 and 3 (sizes 1 each, one round)
+    const h3 = new Tensor(Float32Array.from([0, 0, 3, 0, 2.9, 0.2, -3, 0, -2.9, -0.2, 0, 0]), [1, 6, 2]);
+    s.absorb(h3, L, [[1, 3]]);
+    const mixed = s.mix(h3, L)!.data;
+    expect(mixed[2]).toBeCloseTo((3 + 2.9) / 2, 6);
+    expect(mixed[6]).toBeCloseTo((-3 - 2.9) / 2, 6);
   });
 });
 
@@ -65,10 +75,12 @@ function captureAfter(m: LlavaForCausalLM, layer: number): { h: Float32Array; L:
 }
 
 /** Per row, FastV's kept vision slots and every slot's size after merging, computed here in float64. */
-function referenceMerge(m: LlavaForCausalLM, layer: number, keepN: number): { kept: number[][]; size: Map<number, number>[] } {
+interface RefMerge { kept: number[][]; size: Map<number, number>[]; into: Map<number, number>[] }
+
+function referenceMerge(m: LlavaForCausalLM, layer: number, keepN: number): RefMerge {
   const { h, L, probs } = captureAfter(m, layer);
   const C = cfg.text.hidden_size, [, NH, T] = probs.shape;
-  const kept: number[][] = [], size: Map<number, number>[] = [];
+  const kept: number[][] = [], size: Map<number, number>[] = [], into: Map<number, number>[] = [];
   for (let b = 0; b < L.B; b++) {
     const vis = visionSlots(L, b), last = L.length[b] - 1;
     const score = (j: number) => { let s = 0; for (let hd = 0; hd < NH; hd++) s += probs.data[((b * NH + hd) * T + last) * T + j]; return s; };
@@ -79,27 +91,39 @@ function referenceMerge(m: LlavaForCausalLM, layer: number, keepN: number): { ke
       const n = Math.hypot(...v);
       return v.map((x) => x / n);
     };
-    const sz = new Map<number, number>(vis.map((t) => [t, 1]));
+    const sz = new Map<number, number>(vis.map((t) => [t, 1])), to = new Map<number, number>();
     for (const t of vis) {
       if (k.includes(t)) continue;
       const u = unit(t);
       const sims = k.map((j) => unit(j).reduce((s, x, c) => s + x * u[c], 0));
-      const to = k[sims.indexOf(Math.max(...sims))];
-      sz.set(to, sz.get(to)! + 1);
+      const target = k[sims.indexOf(Math.max(...sims))];
+      sz.set(target, sz.get(target)! + 1);
       sz.set(t, 0);
+      to.set(t, target);
     }
     kept.push(k);
     size.push(sz);
+    into.push(to);
   }
-  return { kept, size };
+  return { kept, size, into };
 }
 
-/** Drops the non-kept vision tokens after `layer` and adds log(size) to the kept ones' keys later on. */
-function referenceHooks(layer: number, ref: { kept: number[][]; size: Map<number, number>[] }, L0: TokenLayout): VlmHooks {
+/** Drops the non-kept vision tokens after `layer` and adds log(size) to the kept ones' keys later on;
+ * with avg, first replaces each kept state by the mean of its group's (float64, slots = original indices). */
+function referenceHooks(layer: number, ref: RefMerge, L0: TokenLayout, avg = false): VlmHooks {
   const drop = ref.kept.map((k, b) => visionSlots(L0, b).filter((t) => !k.includes(t))); // slots = original indices here
   const dropper = new DropAtLayer(layer, drop);
   return {
     afterLayer: (l, h, L) => dropper.afterLayer(l, h, L),
+    mixStates: (l, h, L) => {
+      if (!avg || l !== layer) return null;
+      const C = h.shape[2], out = Float32Array.from(h.data);
+      for (let b = 0; b < L.B; b++) for (const k of ref.kept[b]) {
+        const group = [k, ...[...ref.into[b]].filter(([, t]) => t === k).map(([f]) => f)];
+        for (let c = 0; c < C; c++) out[(b * L.T + k) * C + c] = group.reduce((s, t) => s + h.data[(b * L.T + t) * C + c], 0) / group.length;
+      }
+      return new Tensor(out, h.shape);
+    },
     keyBias: (l, L) => {
       if (l <= layer) return null;
       const bias = new Float32Array(L.B * L.T);
@@ -132,8 +156,22 @@ describe.each(availableKernelSets())("token merging in the decoder (%s kernels)"
     const plain = noGrad(() => m.forwardBatch(m.buildBatch(examples), { hooks: fastVHooks({ afterLayer: 1, ratio: 0.5 }) }));
     const diff = lastLogits(out.logits, out.layout).map((x, i) => Math.abs(x - lastLogits(plain.logits, plain.layout)[i]));
     expect(Math.max(...diff)).toBeGreaterThan(1e-3);
-    expect(parsePruneOverride("fastv:1:0.5:merge", 3)).toEqual({ kind: "fastv", afterLayer: 1, ratio: 0.5, merge: true });
-    expect(() => parsePruneOverride("fastv:1:0.5:mrg", 3)).toThrow(/fastv:LAYER:RATIO\[:merge\]/);
+    expect(parsePruneOverride("fastv:1:0.5:merge", 3)).toEqual({ kind: "fastv", afterLayer: 1, ratio: 0.5, merge: true, mergeStates: false });
+    expect(parsePruneOverride("fastv:1:0.5:merge-avg", 3)).toEqual({ kind: "fastv", afterLayer: 1, ratio: 0.5, merge: true, mergeStates: true });
+    expect(() => parsePruneOverride("fastv:1:0.5:mrg", 3)).toThrow(/fastv:LAYER:RATIO\[:merge\|:merge-avg\]/);
+  });
+
+  it("FastV with ToMe's state merge equals the reference with each kept state replaced by its group's mean", () => {
+    const m = new LlavaForCausalLM(cfg, 7);
+    const ref = referenceMerge(m, 1, 8);
+    const L0 = m.buildBatch(examples).layout;
+    const hooks = fastVHooks({ afterLayer: 1, ratio: 0.5, merge: true, mergeStates: true });
+    const out = noGrad(() => m.forwardBatch(m.buildBatch(examples, hooks), { hooks }));
+    const want = noGrad(() => m.forwardBatch(m.buildBatch(examples), { hooks: referenceHooks(1, ref, L0, true) }));
+    expectAllclose(lastLogits(out.logits, out.layout), lastLogits(want.logits, want.layout), { rtol: 1e-5, atol: 1e-5 }, "FastV merge-avg vs reference");
+    const biasOnly = noGrad(() => m.forwardBatch(m.buildBatch(examples), { hooks: referenceHooks(1, ref, L0) }));
+    const diff = lastLogits(out.logits, out.layout).map((x, i) => Math.abs(x - lastLogits(biasOnly.logits, biasOnly.layout)[i]));
+    expect(Math.max(...diff)).toBeGreaterThan(1e-3);
   });
 
   it("the KV cache keeps the merged keys' bias: prefill and the next decoded token equal uncached forwards", () => {
@@ -170,6 +208,10 @@ describe.each(availableKernelSets())("token merging in the decoder (%s kernels)"
     expectAllclose(train.last, hard.last, { rtol: 1e-4, atol: 1e-4 }, "straight-through + merge vs hard + merge");
     const dropOnly = run({ ...st, merge: false }, "hard");
     expect(Math.max(...hard.last.map((x, i) => Math.abs(x - dropOnly.last[i])))).toBeGreaterThan(1e-3);
+    const avg = { ...st, mergeStates: true };
+    const hardAvg = run(avg, "hard");
+    expect(Math.max(...hardAvg.last.map((x, i) => Math.abs(x - hard.last[i])))).toBeGreaterThan(1e-3);
+    expectAllclose(run(avg, "soft").last, hardAvg.last, { rtol: 1e-4, atol: 1e-4 }, "straight-through vs hard, states averaged");
     const L = train.out.layout, targets = new Int32Array(L.B * L.T).fill(-100);
     for (let b = 0; b < L.B; b++) targets[b * L.T + L.length[b] - 1] = 3;
     crossEntropy(train.out.logits, targets).backward();
@@ -179,5 +221,6 @@ describe.each(availableKernelSets())("token merging in the decoder (%s kernels)"
   it("atp_merge needs straight-through training", () => {
     expect(() => atpConfigOf({ ...VLM_DEFAULTS, atp: true, atp_merge: true }, 6)).toThrow(/atp_merge=true needs atp_straight_through=true/);
     expect(atpConfigOf({ ...VLM_DEFAULTS, atp: true, atp_merge: true, atp_straight_through: true }, 6).merge).toBe(true);
+    expect(() => atpConfigOf({ ...VLM_DEFAULTS, atp: true, atp_merge_states: true, atp_straight_through: true }, 6)).toThrow(/atp_merge_states=true needs atp_merge=true/);
   });
 });

@@ -47,6 +47,8 @@ export interface AtpConfig {
   /** Merge instead of drop (a vlmc option, compress/merge.ts): each pruned token is counted into its most
    * similar kept token and later layers add log(size) to that key's logits. Needs straightThrough to train. */
   merge: boolean;
+  /** With merge: also replace each kept token's state by its group's size-weighted average (ToMe's merge). */
+  mergeStates: boolean;
 }
 
 export const ATP_DEFAULTS: AtpConfig = {
@@ -68,6 +70,7 @@ export const ATP_DEFAULTS: AtpConfig = {
   dualClip: 0,
   straightThrough: false,
   merge: false,
+  mergeStates: false,
 };
 
 /** SAP spatial score of grid cell (r, c): 1 - lambda / stride^2 for the sparsest grid containing it, else -inf. */

@@ -11,7 +11,7 @@
 //   straight-through (cfg.straightThrough, a vlmc option): training runs the hard decisions forward
 //     (pruned: D = 0, later ATP layers score the survivors only) and the soft D's gradient backward.
 //   merge (cfg.merge, a vlmc option): pruned tokens are counted into kept ones (compress/merge.ts), in
-//     both the hard forward and straight-through training.
+//     both the hard forward and straight-through training; cfg.mergeStates also averages their states.
 // S_self averages over the vision queries that can see the token (causal attention would otherwise
 // favour early tokens) [G]; S_cross uses the prompt's text after the image, never answer tokens.
 import type { TokenLayout } from "../../model/layout.js";
@@ -138,6 +138,10 @@ export class AtpHooks implements VlmHooks {
       for (const t of all) inv[b * L.T + t] = 1 / Math.max(1, all.length);
     }
     this.softFractions.push(sum(reshape(mul(dcum, new Tensor(inv, [n])), [L.B, L.T]), 1)); // (B)
+  }
+
+  mixStates(l: number, h: Tensor, L: TokenLayout): Tensor | null {
+    return this.cfg.mergeStates && this.cfg.layers.includes(l) ? this.#sizes.mix(h, L) : null;
   }
 
   keyBias(l: number, L: TokenLayout): Tensor | null {

@@ -15,6 +15,8 @@ export interface FastVConfig {
   ratio: number;
   /** Count each dropped token into its most similar kept one and weight keys by size (a vlmc option; merge.ts). */
   merge?: boolean;
+  /** With merge: also average each kept token's state with the states merged into it (ToMe's merge). */
+  mergeStates?: boolean;
 }
 
 export function fastVHooks(cfg: FastVConfig): VlmHooks {
@@ -24,6 +26,7 @@ export function fastVHooks(cfg: FastVConfig): VlmHooks {
     wantsProbs: (l) => l === cfg.afterLayer,
     prepare: () => sizes?.reset(),
     keyBias: (l, L) => (sizes !== null && l > cfg.afterLayer ? sizes.bias(L) : null),
+    mixStates: (l, h, L) => (sizes !== null && cfg.mergeStates && l === cfg.afterLayer ? sizes.mix(h, L) : null),
     afterLayer(l: number, h: Tensor, L: TokenLayout, probs: Tensor | null): Uint8Array | null {
       if (l !== cfg.afterLayer || probs === null) return null;
       const kept = Array.from({ length: L.B }, (_, b) => {
