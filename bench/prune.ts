@@ -1,7 +1,8 @@
 // `vlmc bench prune`: ATP-LLaVA against the full model, FastV and PyramidDrop at matched average
-// kept fraction (so at matched FLOPs), and ATP's ablations, on one harness: accuracy per question
-// type, vision tokens alive per layer, LLM FLOPs spent on vision tokens, measured prefill time, the
-// spread of ATP's per-instance kept counts by question type, and an SVG plot of accuracy against FLOPs.
+// kept fraction (so at matched FLOPs; FastV also with its dropped tokens merged, ToMe-style), and
+// ATP's ablations, on one harness: accuracy per question type, vision tokens alive per layer, LLM
+// FLOPs spent on vision tokens, measured prefill time, the spread of ATP's per-instance kept counts
+// by question type, and an SVG plot of accuracy against FLOPs.
 // Models folder: full/ (the full model, trained as long as the ATP models) and atp-*/ (ATP models).
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -135,6 +136,9 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
     o.log(`FastV after layer 0 dropping ${(100 * ratio).toFixed(1)}% (mean kept ${(100 * target).toFixed(1)}%)`);
     const fv = fastVHooks({ afterLayer: 0, ratio });
     entries.push(entry("FastV", `K=1 R=${(100 * ratio).toFixed(1)}%`, evalWith(fv), model, fv));
+    // the same tokens kept, the dropped ones merged into them as ToMe does (log-size bias + averaged states; a vlmc option)
+    const fvm = fastVHooks({ afterLayer: 0, ratio, merge: true, mergeStates: true });
+    entries.push(entry("FastV+merge", `K=1 R=${(100 * ratio).toFixed(1)}% merged`, evalWith(fvm), model, fvm));
     const ends = defaultPruneLayers(nL), lam = pdropLambdaFor(target, nL, ends);
     o.log(`PyramidDrop stage ends ${ends.join("/")} lambda ${lam.toFixed(3)}`);
     const pd = pdropHooks({ stageEnds: ends, lambda: lam });
