@@ -123,7 +123,7 @@ describe.each(availableKernelSets())("pruning reducers (%s kernels)", (set) => {
 
   it("eval --prune: none switches an ATP model's pruning off, fastv:L:R prunes as FastV; bad specs are named", () => {
     expect(parsePruneOverride("none", 3)).toEqual({ kind: "none" });
-    expect(parsePruneOverride("fastv:1:0.5", 3)).toEqual({ kind: "fastv", afterLayer: 1, ratio: 0.5, merge: false });
+    expect(parsePruneOverride("fastv:1:0.5", 3)).toEqual({ kind: "fastv", afterLayer: 1, ratio: 0.5, merge: false, mergeStates: false });
     expect(() => parsePruneOverride("fastv:2:0.5", 3)).toThrow(/LAYER must be below 2.*got 2/);
     expect(() => parsePruneOverride("fastv:0:1", 3)).toThrow(/RATIO.*got 1/);
     expect(() => parsePruneOverride("fastv:0", 3)).toThrow(/"fastv:0"/);
