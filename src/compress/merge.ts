@@ -39,9 +39,11 @@ export class MergedSizes {
    * kept[b] joins the kept vision slot with the highest cosine similarity of hidden states (centred
    * on the row's vision mean: the states share a large common part), carrying its size along.
    * among[b]: the vision slots still in play (default: all of row b's; straight-through training
-   * keeps pruned tokens in the layout, masked).
+   * keeps pruned tokens in the layout, masked). near(b, from, to): which kept slots a token may join
+   * (default any); a token with none near is dropped, its size with it.
    */
-  absorb(h: Tensor, L: TokenLayout, kept: readonly (readonly number[])[], among?: readonly (readonly number[])[]): void {
+  absorb(h: Tensor, L: TokenLayout, kept: readonly (readonly number[])[], among?: readonly (readonly number[])[],
+    near?: (b: number, from: number, to: number) => boolean): void {
     const C = h.shape[2], x = h.data;
     this.#moves = [];
     for (let b = 0; b < L.B; b++) {
@@ -63,13 +65,16 @@ export class MergedSizes {
       for (const t of vis) {
         if (keep.has(t)) continue;
         const u = unit(t);
-        let best = 0, bestSim = -Infinity;
+        let best = -1, bestSim = -Infinity;
         tv.forEach((v, j) => {
+          if (near !== undefined && !near(b, t, targets[j])) return;
           let s = 0;
           for (let c = 0; c < C; c++) s += u[c] * v[c];
           if (s > bestSim) { bestSim = s; best = j; }
         });
-        const from = L.orig[b * L.T + t], to = L.orig[b * L.T + targets[best]];
+        const from = L.orig[b * L.T + t];
+        if (best < 0) { size[from] = 0; continue; } // nothing kept nearby: dropped
+        const to = L.orig[b * L.T + targets[best]];
         this.#moves.push({ b, from: t, to: targets[best], size: size[from] });
         size[to] += size[from];
         size[from] = 0;

@@ -62,6 +62,10 @@ describe("MergedSizes", () => {
     const mixed = s.mix(h3, L)!.data;
     expect(mixed[2]).toBeCloseTo((3 + 2.9) / 2, 6);
     expect(mixed[6]).toBeCloseTo((-3 - 2.9) / 2, 6);
+    // a neighbourhood rule: slot 2 may join only slot 3 (unlike it), slot 4 nothing (dropped, its size gone)
+    s.reset();
+    s.absorb(h, L, [[1, 3]], undefined, (_b, from, to) => from === 2 && to === 3);
+    expect([1, 2, 3, 4].map((t) => s.sizeAt(L, 0, t))).toEqual([1, 0, 2, 0]);
   });
 });
 
@@ -212,6 +216,11 @@ describe.each(availableKernelSets())("token merging in the decoder (%s kernels)"
     const hardAvg = run(avg, "hard");
     expect(Math.max(...hardAvg.last.map((x, i) => Math.abs(x - hard.last[i])))).toBeGreaterThan(1e-3);
     expectAllclose(run(avg, "soft").last, hardAvg.last, { rtol: 1e-4, atol: 1e-4 }, "straight-through vs hard, states averaged");
+    // merges kept between grid neighbours (radius 1 of the 4x4 grid): still the hard forward, and not the unrestricted merge
+    const near = { ...st, mergeRadius: 1 };
+    const hardNear = run(near, "hard");
+    expect(Math.max(...hardNear.last.map((x, i) => Math.abs(x - hard.last[i])))).toBeGreaterThan(1e-4);
+    expectAllclose(run(near, "soft").last, hardNear.last, { rtol: 1e-4, atol: 1e-4 }, "straight-through vs hard, radius 1");
     const L = train.out.layout, targets = new Int32Array(L.B * L.T).fill(-100);
     for (let b = 0; b < L.B; b++) targets[b * L.T + L.length[b] - 1] = 3;
     crossEntropy(train.out.logits, targets).backward();
@@ -222,5 +231,6 @@ describe.each(availableKernelSets())("token merging in the decoder (%s kernels)"
     expect(() => atpConfigOf({ ...VLM_DEFAULTS, atp: true, atp_merge: true }, 6)).toThrow(/atp_merge=true needs atp_straight_through=true/);
     expect(atpConfigOf({ ...VLM_DEFAULTS, atp: true, atp_merge: true, atp_straight_through: true }, 6).merge).toBe(true);
     expect(() => atpConfigOf({ ...VLM_DEFAULTS, atp: true, atp_merge_states: true, atp_straight_through: true }, 6)).toThrow(/atp_merge_states=true needs atp_merge=true/);
+    expect(() => atpConfigOf({ ...VLM_DEFAULTS, atp: true, atp_merge: true, atp_straight_through: true, atp_merge_radius: -1 }, 6)).toThrow(/atp_merge_radius must be an integer >= 0.*-1/);
   });
 });

@@ -49,6 +49,9 @@ export interface AtpConfig {
   merge: boolean;
   /** With merge: also replace each kept token's state by its group's size-weighted average (ToMe's merge). */
   mergeStates: boolean;
+  /** With merge: a pruned token joins only kept tokens within this many grid cells (Chebyshev), else it is
+   * dropped; 0 = any kept token (ToMe: by similarity alone). */
+  mergeRadius: number;
 }
 
 export const ATP_DEFAULTS: AtpConfig = {
@@ -71,6 +74,7 @@ export const ATP_DEFAULTS: AtpConfig = {
   straightThrough: false,
   merge: false,
   mergeStates: false,
+  mergeRadius: 0,
 };
 
 /** SAP spatial score of grid cell (r, c): 1 - lambda / stride^2 for the sparsest grid containing it, else -inf. */

@@ -11,7 +11,8 @@
 //   straight-through (cfg.straightThrough, a vlmc option): training runs the hard decisions forward
 //     (pruned: D = 0, later ATP layers score the survivors only) and the soft D's gradient backward.
 //   merge (cfg.merge, a vlmc option): pruned tokens are counted into kept ones (compress/merge.ts), in
-//     both the hard forward and straight-through training; cfg.mergeStates also averages their states.
+//     both the hard forward and straight-through training; cfg.mergeStates also averages their states,
+//     cfg.mergeRadius keeps merges between grid neighbours.
 // S_self averages over the vision queries that can see the token (causal attention would otherwise
 // favour early tokens) [G]; S_cross uses the prompt's text after the image, never answer tokens.
 import type { TokenLayout } from "../../model/layout.js";
@@ -106,7 +107,7 @@ export class AtpHooks implements VlmHooks {
     rows.forEach((r, b) => x.data.set(r.input, b * 2 * this.cfg.pool));
     const { thetaR, thetaS } = this.modules.layers[k].forward(x); // (B, 1) each
     const keptSlots = rows.map((r, b) => r.slots.filter((_, i) => survives(r, i, thetaR.data[b], thetaS.data[b])));
-    if (this.cfg.merge) this.#sizes.absorb(h, L, keptSlots, rows.map((r) => r.slots));
+    if (this.cfg.merge) this.#sizes.absorb(h, L, keptSlots, rows.map((r) => r.slots), this.#near(L));
     if (this.mode === "hard") {
       this.kept.push(Int32Array.from(keptSlots, (s) => s.length));
       const batch = this.#batch!;
@@ -138,6 +139,17 @@ export class AtpHooks implements VlmHooks {
       for (const t of all) inv[b * L.T + t] = 1 / Math.max(1, all.length);
     }
     this.softFractions.push(sum(reshape(mul(dcum, new Tensor(inv, [n])), [L.B, L.T]), 1)); // (B)
+  }
+
+  /** With a merge radius: whether slots `from` and `to` of row b lie within it on the patch grid. */
+  #near(L: TokenLayout): ((b: number, from: number, to: number) => boolean) | undefined {
+    const r = this.cfg.mergeRadius, batch = this.#batch!, G = this.grid;
+    if (r <= 0) return undefined;
+    const patch = (b: number, t: number) => batch.patch[b * batch.layout.T + L.orig[b * L.T + t]];
+    return (b, from, to) => {
+      const p = patch(b, from), q = patch(b, to);
+      return Math.max(Math.abs(Math.floor(p / G) - Math.floor(q / G)), Math.abs((p % G) - (q % G))) <= r;
+    };
   }
 
   mixStates(l: number, h: Tensor, L: TokenLayout): Tensor | null {

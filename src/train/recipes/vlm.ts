@@ -115,6 +115,8 @@ export const VLM_DEFAULTS = {
   atp_merge: false,
   /** With atp_merge: also average each kept token's state with the states merged into it, size-weighted (ToMe's merge). */
   atp_merge_states: false,
+  /** With atp_merge: a pruned token joins only kept tokens within this many grid cells, else it is dropped (0 = any). */
+  atp_merge_radius: 0,
   /** Learning-rate multiplier of the ATP threshold MLPs (a vlmc option; 1 = one rate for everything).
    * Under Adam a threshold moves at about the rate's pace whatever its gradient's size, so at 3e-4 the
    * thresholds stay near where they start (~20% kept with SAP 6) and the budget terms cannot move them far. */
@@ -147,11 +149,12 @@ export function atpConfigOf(cfg: VlmRecipeConfig, nL: number): AtpConfig {
   if (cfg.atp_score_input !== "position" && cfg.atp_score_input !== "sorted") throw new Error(`atp_score_input must be "position" or "sorted", got "${cfg.atp_score_input}"`);
   if (cfg.atp_merge && !cfg.atp_straight_through) throw new Error("atp_merge=true needs atp_straight_through=true (merging follows the hard decisions)");
   if (cfg.atp_merge_states && !cfg.atp_merge) throw new Error("atp_merge_states=true needs atp_merge=true");
+  if (!(Number.isInteger(cfg.atp_merge_radius) && cfg.atp_merge_radius >= 0)) throw new Error(`atp_merge_radius must be an integer >= 0 (grid cells; 0 = any), got ${cfg.atp_merge_radius}`);
   const sapStrides = cfg.atp_sap_strides.split(",").map((x) => Number(x.trim()));
   if (sapStrides.length === 0 || sapStrides.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`atp_sap_strides "${cfg.atp_sap_strides}" must be comma-separated positive integers (grid strides)`);
   return { ...ATP_DEFAULTS, layers, sapStrides, targetFraction: cfg.atp_target, useSap: cfg.atp_sap, useSelf: cfg.atp_self, useCross: cfg.atp_cross, temperature: cfg.atp_temperature,
     lambdaAtp: cfg.atp_lambda_atp, lambdaTarget: cfg.atp_lambda_target, targetLoss: cfg.atp_target_loss as AtpConfig["targetLoss"],
-    dualLr: cfg.atp_dual_lr, dualClip: cfg.atp_dual_clip, straightThrough: cfg.atp_straight_through, merge: cfg.atp_merge, mergeStates: cfg.atp_merge_states, scoreInput: cfg.atp_score_input as AtpConfig["scoreInput"] };
+    dualLr: cfg.atp_dual_lr, dualClip: cfg.atp_dual_clip, straightThrough: cfg.atp_straight_through, merge: cfg.atp_merge, mergeStates: cfg.atp_merge_states, mergeRadius: cfg.atp_merge_radius, scoreInput: cfg.atp_score_input as AtpConfig["scoreInput"] };
 }
 
 /** A VLM with its ATP modules, trained together (the modules' names start with `atp.`). */
