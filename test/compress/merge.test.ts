@@ -187,6 +187,14 @@ describe.each(availableKernelSets())("token merging in the decoder (%s kernels)"
     const p = prefill(m, batch.h, batch.layout, cache, fastVHooks({ afterLayer: 1, ratio: 0.5, merge: true }));
     const full = noGrad(() => m.forwardBatch(m.buildBatch(examples), { hooks: referenceHooks(1, ref, batch.layout) }));
     expectAllclose(Array.from(p.logits.data), lastLogits(full.logits, full.layout), { rtol: 1e-5, atol: 1e-5 }, "cached prefill vs uncached");
+    // the same hooks again, on other rows and without prepare (a plain prefill): no sizes carried over
+    const reused = fastVHooks({ afterLayer: 1, ratio: 0.5, merge: true });
+    const swapped = m.buildBatch([examples[1], examples[0]]);
+    const fresh = () => new KVCache(2, swapped.layout.T + 2, cfg.text.num_hidden_layers, cfg.text.num_key_value_heads, HS);
+    prefill(m, batch.h, batch.layout, fresh(), reused);
+    const again = prefill(m, swapped.h, swapped.layout, fresh(), reused);
+    const once = prefill(m, swapped.h, swapped.layout, fresh(), fastVHooks({ afterLayer: 1, ratio: 0.5, merge: true }));
+    expectAllclose(Array.from(again.logits.data), Array.from(once.logits.data), { rtol: 0, atol: 0 }, "reused FastV merge hooks");
     expect(cache.layers[0].bias).toBeNull(); // layers up to the pruning one see no bias
     expect(cache.layers[2].bias).not.toBeNull();
     // decode token 4 after each prompt; the reference runs prompt + token uncached with the same drops and bias

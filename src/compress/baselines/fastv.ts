@@ -24,7 +24,6 @@ export function fastVHooks(cfg: FastVConfig): VlmHooks {
   const sizes = cfg.merge ? new MergedSizes() : null;
   return {
     wantsProbs: (l) => l === cfg.afterLayer,
-    prepare: () => sizes?.reset(),
     keyBias: (l, L) => (sizes !== null && l > cfg.afterLayer ? sizes.bias(L) : null),
     mixStates: (l, h, L) => (sizes !== null && cfg.mergeStates && l === cfg.afterLayer ? sizes.mix(h, L) : null),
     afterLayer(l: number, h: Tensor, L: TokenLayout, probs: Tensor | null): Uint8Array | null {
@@ -34,6 +33,7 @@ export function fastVHooks(cfg: FastVConfig): VlmHooks {
         const scores = receivedAttention(probs, L, b, [L.length[b] - 1], vis);
         return topK(vis, scores, Math.round(vis.length * (1 - cfg.ratio)));
       });
+      sizes?.reset(); // one pruning layer: each forward's merge starts afresh
       sizes?.absorb(h, L, kept);
       return keepMask(L, kept);
     },
