@@ -52,6 +52,10 @@ export interface AtpConfig {
   /** With merge: a pruned token joins only kept tokens within this many grid cells (Chebyshev), else it is
    * dropped; 0 = any kept token (ToMe: by similarity alone). */
   mergeRadius: number;
+  /** Question-aware thresholds (a vlmc option): the threshold MLP also reads the last prompt token's hidden
+   * state after the ATP layer (RMS-normalised, no gradient into the LLM), so a budget can follow the
+   * question (a count question may keep more than a colour question). The model's hidden size; 0 = off. */
+  questionDim: number;
 }
 
 export const ATP_DEFAULTS: AtpConfig = {
@@ -75,6 +79,7 @@ export const ATP_DEFAULTS: AtpConfig = {
   merge: false,
   mergeStates: false,
   mergeRadius: 0,
+  questionDim: 0,
 };
 
 /** SAP spatial score of grid cell (r, c): 1 - lambda / stride^2 for the sparsest grid containing it, else -inf. */

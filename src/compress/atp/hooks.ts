@@ -105,7 +105,7 @@ export class AtpHooks implements VlmHooks {
     const rows = Array.from({ length: L.B }, (_, b) => this.#scores(L, b, probs));
     const x = new Tensor(new Float32Array(L.B * 2 * this.cfg.pool), [L.B, 2 * this.cfg.pool]);
     rows.forEach((r, b) => x.data.set(r.input, b * 2 * this.cfg.pool));
-    const { thetaR, thetaS } = this.modules.layers[k].forward(x); // (B, 1) each
+    const { thetaR, thetaS } = this.modules.layers[k].forward(x, this.cfg.questionDim > 0 ? this.#question(h, L) : undefined); // (B, 1) each
     const keptSlots = rows.map((r, b) => r.slots.filter((_, i) => survives(r, i, thetaR.data[b], thetaS.data[b])));
     if (this.cfg.merge) this.#sizes.absorb(h, L, keptSlots, rows.map((r) => r.slots), this.#near(L));
     if (this.mode === "hard") {
@@ -139,6 +139,22 @@ export class AtpHooks implements VlmHooks {
       for (const t of all) inv[b * L.T + t] = 1 / Math.max(1, all.length);
     }
     this.softFractions.push(sum(reshape(mul(dcum, new Tensor(inv, [n])), [L.B, L.T]), 1)); // (B)
+  }
+
+  /** Each row's last prompt token's state (B, C), RMS-normalised (the residual stream's scale grows with
+   * depth), as a constant: the thresholds read the question, they do not train the LLM through it. */
+  #question(h: Tensor, L: TokenLayout): Tensor {
+    const C = h.shape[2], out = new Float32Array(L.B * C);
+    for (let b = 0; b < L.B; b++) {
+      let t = L.length[b] - 1;
+      while (t > 0 && L.orig[b * L.T + t] > this.#promptEnd[b]) t--; // text slots are never pruned: orig finds it
+      const row = h.data.subarray((b * L.T + t) * C, (b * L.T + t + 1) * C);
+      let ss = 0;
+      for (const v of row) ss += v * v;
+      const inv = 1 / Math.sqrt(ss / C + 1e-6);
+      for (let c = 0; c < C; c++) out[b * C + c] = row[c] * inv;
+    }
+    return new Tensor(out, [L.B, C]);
   }
 
   /** With a merge radius: whether slots `from` and `to` of row b lie within it on the patch grid. */

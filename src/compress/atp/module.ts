@@ -1,26 +1,32 @@
 // The ATP threshold predictor: per ATP layer, a small MLP with two heads that predicts, per
 // instance, the thresholds theta_r (redundancy) and theta_s (spatial) from that instance's score
-// vectors (each average-pooled to a fixed length) [R: the re-implementation's variant b].
+// vectors (each average-pooled to a fixed length) [R: the re-implementation's variant b]; with
+// cfg.questionDim > 0 (a vlmc option) also from the question's hidden state, through fc_q, which starts
+// at zero so training starts from the plain module.
 import { Linear } from "../../nn/layers.js";
 import { Module } from "../../nn/module.js";
-import { relu, sigmoid } from "../../tensor/ops/elementwise.js";
+import { add, relu, sigmoid } from "../../tensor/ops/elementwise.js";
 import type { Rng } from "../../tensor/random.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { AtpConfig } from "./config.js";
 
 export class AtpThresholds extends Module {
   fc: Linear; head_r: Linear; head_s: Linear;
+  fc_q: Linear | null;
 
   constructor(cfg: AtpConfig, rng: Rng) {
     super();
     this.fc = new Linear(2 * cfg.pool, cfg.hidden, true, { rng, std: 0.1 });
+    this.fc_q = cfg.questionDim > 0 ? new Linear(cfg.questionDim, cfg.hidden, false, { rng, std: 0 }) : null;
     this.head_r = new Linear(cfg.hidden, 1, true, { rng, std: 0.1 });
     this.head_s = new Linear(cfg.hidden, 1, true, { rng, std: 0.1 });
   }
 
-  /** x (B, 2*pool) -> theta_r, theta_s (B, 1) in (0, 1). */
-  forward(x: Tensor): { thetaR: Tensor; thetaS: Tensor } {
-    const h = relu(this.fc.forward(x));
+  /** x (B, 2*pool) [and q (B, questionDim) with fc_q] -> theta_r, theta_s (B, 1) in (0, 1). */
+  forward(x: Tensor, q?: Tensor): { thetaR: Tensor; thetaS: Tensor } {
+    if ((this.fc_q === null) !== (q === undefined)) throw new Error(`ATP thresholds: ${this.fc_q === null ? "no question input configured, but one was given" : "questionDim is set but no question input was given"}`);
+    const pre = this.fc.forward(x);
+    const h = relu(this.fc_q === null ? pre : add(pre, this.fc_q.forward(q!)));
     return { thetaR: sigmoid(this.head_r.forward(h)), thetaS: sigmoid(this.head_s.forward(h)) };
   }
 }

@@ -117,6 +117,8 @@ export const VLM_DEFAULTS = {
   atp_merge_states: false,
   /** With atp_merge: a pruned token joins only kept tokens within this many grid cells, else it is dropped (0 = any). */
   atp_merge_radius: 0,
+  /** Question-aware thresholds: the threshold MLP also reads the last prompt token's state (a vlmc option). */
+  atp_question_input: false,
   /** Learning-rate multiplier of the ATP threshold MLPs (a vlmc option; 1 = one rate for everything).
    * Under Adam a threshold moves at about the rate's pace whatever its gradient's size, so at 3e-4 the
    * thresholds stay near where they start (~20% kept with SAP 6) and the budget terms cannot move them far. */
@@ -140,7 +142,8 @@ export const VOCO_DEFAULTS = { ...VLM_DEFAULTS, voco_tokens: 1, voco_mask: true 
 export const ATP_RECIPE_DEFAULTS = { ...VLM_DEFAULTS, atp: true, steps: 1500, lr: 3e-4, min_lr: 3e-5, warmup: 50 };
 
 /** The ATP configuration a recipe config describes. */
-export function atpConfigOf(cfg: VlmRecipeConfig, nL: number): AtpConfig {
+/** hiddenSize: the LLM's width, which the question-aware thresholds read (atp_question_input). */
+export function atpConfigOf(cfg: VlmRecipeConfig, nL: number, hiddenSize = 0): AtpConfig {
   const layers = cfg.atp_layers.trim() === "" ? defaultPruneLayers(nL) : cfg.atp_layers.split(",").map((x) => Number(x.trim()));
   if (layers.some((l) => !Number.isInteger(l) || l < 0)) throw new Error(`atp_layers "${cfg.atp_layers}" must be comma-separated layer indices`);
   for (const k of ["atp_lambda_atp", "atp_lambda_target", "atp_dual_lr", "atp_dual_clip"] as const) if (!(cfg[k] >= 0)) throw new Error(`${k} must be >= 0, got ${cfg[k]}`);
@@ -149,12 +152,14 @@ export function atpConfigOf(cfg: VlmRecipeConfig, nL: number): AtpConfig {
   if (cfg.atp_score_input !== "position" && cfg.atp_score_input !== "sorted") throw new Error(`atp_score_input must be "position" or "sorted", got "${cfg.atp_score_input}"`);
   if (cfg.atp_merge && !cfg.atp_straight_through) throw new Error("atp_merge=true needs atp_straight_through=true (merging follows the hard decisions)");
   if (cfg.atp_merge_states && !cfg.atp_merge) throw new Error("atp_merge_states=true needs atp_merge=true");
+  if (cfg.atp_question_input && !(hiddenSize > 0)) throw new Error("atp_question_input=true needs the model's hidden size (internal: atpConfigOf called without it)");
   if (!(Number.isInteger(cfg.atp_merge_radius) && cfg.atp_merge_radius >= 0)) throw new Error(`atp_merge_radius must be an integer >= 0 (grid cells; 0 = any), got ${cfg.atp_merge_radius}`);
   const sapStrides = cfg.atp_sap_strides.split(",").map((x) => Number(x.trim()));
   if (sapStrides.length === 0 || sapStrides.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`atp_sap_strides "${cfg.atp_sap_strides}" must be comma-separated positive integers (grid strides)`);
   return { ...ATP_DEFAULTS, layers, sapStrides, targetFraction: cfg.atp_target, useSap: cfg.atp_sap, useSelf: cfg.atp_self, useCross: cfg.atp_cross, temperature: cfg.atp_temperature,
     lambdaAtp: cfg.atp_lambda_atp, lambdaTarget: cfg.atp_lambda_target, targetLoss: cfg.atp_target_loss as AtpConfig["targetLoss"],
-    dualLr: cfg.atp_dual_lr, dualClip: cfg.atp_dual_clip, straightThrough: cfg.atp_straight_through, merge: cfg.atp_merge, mergeStates: cfg.atp_merge_states, mergeRadius: cfg.atp_merge_radius, scoreInput: cfg.atp_score_input as AtpConfig["scoreInput"] };
+    dualLr: cfg.atp_dual_lr, dualClip: cfg.atp_dual_clip, straightThrough: cfg.atp_straight_through, merge: cfg.atp_merge, mergeStates: cfg.atp_merge_states, mergeRadius: cfg.atp_merge_radius,
+    questionDim: cfg.atp_question_input ? hiddenSize : 0, scoreInput: cfg.atp_score_input as AtpConfig["scoreInput"] };
 }
 
 /** A VLM with its ATP modules, trained together (the modules' names start with `atp.`). */
@@ -241,7 +246,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   }
   const grid = model.vcfg.vision.image_size / model.vcfg.vision.patch_size, nL = model.cfg.num_hidden_layers;
   const visionTokens = grid * grid;
-  const atpCfg = cfg.atp ? { ...atpConfigOf(cfg, nL), ...(cfg.atp_target_tokens > 0 ? { targetFraction: cfg.atp_target_tokens / visionTokens } : {}) } : null;
+  const atpCfg = cfg.atp ? { ...atpConfigOf(cfg, nL, model.cfg.hidden_size), ...(cfg.atp_target_tokens > 0 ? { targetFraction: cfg.atp_target_tokens / visionTokens } : {}) } : null;
   if (atpCfg !== null && (cfg.voco_mask || cfg.pool_tokens > 0)) throw new Error("atp cannot be combined with voco_mask or pool_tokens here");
   const atp = atpCfg === null ? null : loadAtpModules(atpFrom ?? cfg.init, atpCfg, cfg.seed);
   if (atpCfg !== null && atpCfg.layers.some((l) => l >= nL - 1)) throw new Error(`atp_layers must be below the last decoder layer (${nL - 1})`);
