@@ -141,8 +141,8 @@ export const VOCO_DEFAULTS = { ...VLM_DEFAULTS, voco_tokens: 1, voco_mask: true 
 /** Recipe `atp`: ATP-LLaVA fine-tuning from an upper-bound model (--init), soft masks + budget loss. */
 export const ATP_RECIPE_DEFAULTS = { ...VLM_DEFAULTS, atp: true, steps: 1500, lr: 3e-4, min_lr: 3e-5, warmup: 50 };
 
-/** The ATP configuration a recipe config describes. */
-/** hiddenSize: the LLM's width, which the question-aware thresholds read (atp_question_input). */
+/** The ATP configuration a recipe config describes; hiddenSize is the LLM's width, which the
+ * question-aware thresholds read (atp_question_input). */
 export function atpConfigOf(cfg: VlmRecipeConfig, nL: number, hiddenSize = 0): AtpConfig {
   const layers = cfg.atp_layers.trim() === "" ? defaultPruneLayers(nL) : cfg.atp_layers.split(",").map((x) => Number(x.trim()));
   if (layers.some((l) => !Number.isInteger(l) || l < 0)) throw new Error(`atp_layers "${cfg.atp_layers}" must be comma-separated layer indices`);
