@@ -18,7 +18,9 @@
 import type { TokenLayout } from "../../model/layout.js";
 import type { VlmBatch, VlmHooks } from "../../model/vlm.js";
 import { abs, add, addScalar, log, maximum, mul, scale, sigmoid, sub, where } from "../../tensor/ops/elementwise.js";
+import { noGrad } from "../../tensor/autograd.js";
 import { gatherRows } from "../../tensor/ops/gather.js";
+import { rmsNorm } from "../../tensor/ops/norm.js";
 import { IGNORE_INDEX } from "../../tensor/ops/loss.js";
 import { sum } from "../../tensor/ops/reduce.js";
 import { reshape } from "../../tensor/ops/shape.js";
@@ -144,17 +146,13 @@ export class AtpHooks implements VlmHooks {
   /** Each row's last prompt token's state (B, C), RMS-normalised (the residual stream's scale grows with
    * depth), as a constant: the thresholds read the question, they do not train the LLM through it. */
   #question(h: Tensor, L: TokenLayout): Tensor {
-    const C = h.shape[2], out = new Float32Array(L.B * C);
-    for (let b = 0; b < L.B; b++) {
+    const C = h.shape[2];
+    const slots = Int32Array.from({ length: L.B }, (_, b) => {
       let t = L.length[b] - 1;
       while (t > 0 && L.orig[b * L.T + t] > this.#promptEnd[b]) t--; // text slots are never pruned: orig finds it
-      const row = h.data.subarray((b * L.T + t) * C, (b * L.T + t + 1) * C);
-      let ss = 0;
-      for (const v of row) ss += v * v;
-      const inv = 1 / Math.sqrt(ss / C + 1e-6);
-      for (let c = 0; c < C; c++) out[b * C + c] = row[c] * inv;
-    }
-    return new Tensor(out, [L.B, C]);
+      return b * L.T + t;
+    });
+    return noGrad(() => rmsNorm(gatherRows(reshape(h, [L.B * L.T, C]), slots), Tensor.full([C], 1), 1e-6));
   }
 
   /** With a merge radius: whether slots `from` and `to` of row b lie within it on the patch grid. */
