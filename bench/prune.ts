@@ -31,6 +31,10 @@ export interface PruneEntry {
   /** LLM prefill FLOPs per question, and the reduction of the part spent on vision tokens. */
   llm_flops: number;
   flops_reduction: number;
+  /** The same cut counted as if tokens were dropped between layers (the papers' accounting): the layer
+   * that decides also runs its MLP on the tokens it drops. flops_reduction counts what runs (pruned
+   * before that MLP, same output). */
+  flops_reduction_between_layers: number;
   prefill_ms: number;
   prefill_speedup: number;
   /** ATP only: per-question kept fraction by question type (mean, std, min, max). */
@@ -39,9 +43,9 @@ export interface PruneEntry {
 
 const BS = 16;
 
-function llmFlops(model: LlavaForCausalLM, r: EvalResult): number {
+function llmFlops(model: LlavaForCausalLM, r: EvalResult, betweenLayers = false): number {
   let f = 0;
-  for (const s of r.stats) f += decoderFlops(model.cfg, s, 0);
+  for (const s of r.stats) f += decoderFlops(model.cfg, betweenLayers ? s.map(({ mlpTokens: _, ...rest }) => rest) : s, 0);
   return f / Math.max(1, r.n);
 }
 
@@ -107,12 +111,13 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
   const textOnly = llmFlops(model, evalWith(dropAll));
   const fFull = llmFlops(model, full);
   const entry = (method: string, setting: string, r: EvalResult, m: LlavaForCausalLM, hooks: VlmHooks | undefined, withSpread = false): PruneEntry => {
-    const f = llmFlops(m, r);
+    const f = llmFlops(m, r), fBetween = llmFlops(m, r, true);
     const t = timeAnswering(m, vocab, "test", seed, 0, hooks).prefill_ms;
     return {
       method, setting, kept_fraction: keptFraction(r.stats), kept_per_layer: keptPerLayer(r.stats), accuracy: r.accuracy, per_type: r.per_type,
       relative_accuracy_loss: (full.accuracy - r.accuracy) / full.accuracy, llm_flops: f,
-      flops_reduction: 1 - (f - textOnly) / (fFull - textOnly), prefill_ms: t, prefill_speedup: fullTime / t,
+      flops_reduction: 1 - (f - textOnly) / (fFull - textOnly),
+      flops_reduction_between_layers: 1 - (fBetween - textOnly) / (fFull - textOnly), prefill_ms: t, prefill_speedup: fullTime / t,
       ...(withSpread ? { kept_by_type: keptByType(r) } : {}),
     };
   };
@@ -154,8 +159,9 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export function formatPruneTable(r: { entries: PruneEntry[]; n_questions: number }): string {
-  const head = ["method", "setting", "kept", "accuracy", "rel. loss", "vision FLOPs cut", "prefill ms", "speed-up"];
-  const rows = r.entries.map((e) => [e.method, e.setting, pct(e.kept_fraction), pct(e.accuracy), pct(e.relative_accuracy_loss), pct(e.flops_reduction), e.prefill_ms.toFixed(1), `${e.prefill_speedup.toFixed(2)}x`]);
+  const head = ["method", "setting", "kept", "accuracy", "rel. loss", "vision FLOPs cut", "(between layers)", "prefill ms", "speed-up"];
+  const rows = r.entries.map((e) => [e.method, e.setting, pct(e.kept_fraction), pct(e.accuracy), pct(e.relative_accuracy_loss), pct(e.flops_reduction),
+    pct(e.flops_reduction_between_layers), e.prefill_ms.toFixed(1), `${e.prefill_speedup.toFixed(2)}x`]);
   const all = [head, ...rows];
   const w = head.map((_, j) => Math.max(...all.map((x) => x[j].length)));
   const lines = [`${r.n_questions} test questions`, ...all.map((x) => x.map((c, j) => (j < 2 ? c.padEnd(w[j]) : c.padStart(w[j]))).join("  "))];

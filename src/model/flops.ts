@@ -7,19 +7,20 @@ import type { LlamaConfig } from "./config.js";
 import type { LayerStats } from "./llama.js";
 import type { VisionConfig } from "./vision.js";
 
-/** FLOPs of one decoder layer for n tokens attending `pairs` (query, key) pairs in total. */
-export function decoderLayerFlops(c: LlamaConfig, n: number, pairs: number): number {
+/** FLOPs of one decoder layer for n tokens attending `pairs` (query, key) pairs in total, nMlp of them
+ * going through the MLP (fewer when a reducer prunes before it). */
+export function decoderLayerFlops(c: LlamaConfig, n: number, pairs: number, nMlp = n): number {
   const C = c.hidden_size, HS = C / c.num_attention_heads, NH = c.num_attention_heads, NKV = c.num_key_value_heads;
   const proj = 2 * n * C * (NH * HS) + 2 * 2 * n * C * (NKV * HS) + 2 * n * (NH * HS) * C; // q, k+v, o
   const attn = 2 * 2 * pairs * HS * NH; // QKᵀ and PV for every head
-  const mlp = 3 * 2 * n * C * c.intermediate_size; // gate, up, down
+  const mlp = 3 * 2 * nMlp * C * c.intermediate_size; // gate, up, down
   return proj + attn + mlp;
 }
 
 /** Decoder FLOPs summed over layers and rows, plus the LM head on `headTokens` tokens. */
 export function decoderFlops(c: LlamaConfig, stats: readonly LayerStats[], headTokens: number): number {
   let f = 0;
-  for (const s of stats) for (let b = 0; b < s.tokens.length; b++) f += decoderLayerFlops(c, s.tokens[b], s.attnPairs[b]);
+  for (const s of stats) for (let b = 0; b < s.tokens.length; b++) f += decoderLayerFlops(c, s.tokens[b], s.attnPairs[b], s.mlpTokens?.[b] ?? s.tokens[b]);
   return f + 2 * headTokens * c.hidden_size * c.vocab_size;
 }
 

@@ -18,4 +18,11 @@ export interface DecoderHooks {
   /** Called after afterLayer with the same output: replacement states (B, T, C) for the next layer (e.g.
    * merged tokens' averages), or null to keep h. Applied before any dropped tokens are removed. */
   mixStates?(layer: number, h: Tensor, layout: TokenLayout): Tensor | null;
+  /**
+   * True if layer l's keep decision reads only its attention probabilities, never a state (and mixStates
+   * is null there): the model then calls afterLayer on the state after attention, before the MLP, and runs
+   * the MLP on the survivors only. The dropped tokens' MLP outputs would reach nothing (their keys and
+   * values in later layers are gone), so the result is the same and the MLP's FLOPs on them are saved.
+   */
+  pruneBeforeMlp?(layer: number): boolean;
 }

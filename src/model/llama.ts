@@ -22,9 +22,12 @@ import { causalLayout, keepTokens, TokenKind, type TokenLayout } from "./layout.
 
 /** What one layer saw, per row: real tokens, of which vision tokens, and (query, key) pairs attended. */
 export interface LayerStats {
+  /** Tokens per row in the layer's attention (queries, projections). */
   tokens: Int32Array;
   vision: Int32Array;
   attnPairs: Float64Array;
+  /** Tokens per row through the layer's MLP, when fewer than `tokens` (pruned before the MLP). */
+  mlpTokens?: Int32Array;
 }
 
 function visionCounts(L: TokenLayout): Int32Array {
@@ -182,9 +185,19 @@ export class LlamaDecoderLayer extends Module {
   }
 
   forward(x: Tensor, L: TokenLayout, ctx: LayerContext): { h: Tensor; probs: Tensor | null; attnPairs: Float64Array } {
+    const a = this.attend(x, L, ctx);
+    return { ...a, h: this.feedForward(a.h) };
+  }
+
+  /** The attention half: x plus attention (the residual stream before the MLP). */
+  attend(x: Tensor, L: TokenLayout, ctx: LayerContext): { h: Tensor; probs: Tensor | null; attnPairs: Float64Array } {
     const a = this.self_attn.forward(this.input_layernorm.forward(x), L, ctx);
-    const h = add(x, a.out);
-    return { h: add(h, this.mlp.forward(this.post_attention_layernorm.forward(h))), probs: a.probs, attnPairs: a.attnPairs };
+    return { h: add(x, a.out), probs: a.probs, attnPairs: a.attnPairs };
+  }
+
+  /** The MLP half, on any subset of the tokens (it is per token). */
+  feedForward(h: Tensor): Tensor {
+    return add(h, this.mlp.forward(this.post_attention_layernorm.forward(h)));
   }
 }
 
@@ -211,16 +224,24 @@ export class LlamaModel extends Module {
       const wantProbs = hooks?.wantsProbs?.(l) ?? false;
       const bias = hooks?.keyBias?.(l, L) ?? null;
       const pre = prefix === undefined ? undefined : { k: prefix.k[l], v: prefix.v[l], len: prefix.len };
-      const r = layer.forward(h, L, { layer: l, kv: cache?.layers[l], bias, wantProbs, prefix: pre, captureKV });
-      stats.push({ tokens: L.length.slice(), vision: visionCounts(L), attnPairs: r.attnPairs });
+      const ctx = { layer: l, kv: cache?.layers[l], bias, wantProbs, prefix: pre, captureKV };
+      const last = l + 1 === this.layers.length;
+      const early = !last && (hooks?.pruneBeforeMlp?.(l) ?? false);
+      const r = early ? layer.attend(h, L, ctx) : layer.forward(h, L, ctx);
+      const stat: LayerStats = { tokens: L.length.slice(), vision: visionCounts(L), attnPairs: r.attnPairs };
+      stats.push(stat);
       h = r.h;
       const keep = hooks?.afterLayer?.(l, h, L, r.probs) ?? null;
-      h = hooks?.mixStates?.(l, h, L) ?? h;
-      if (keep !== null && l + 1 < this.layers.length) {
+      const mixed = hooks?.mixStates?.(l, h, L) ?? null;
+      if (mixed !== null && early) throw new OpError("LlamaModel", `layer ${l}: a hook that mixes states cannot prune before the MLP`);
+      h = mixed ?? h;
+      if (keep !== null && !last) {
         const { layout, gather } = keepTokens(L, keep);
         h = reshape(gatherRows(reshape(h, [L.B * L.T, C]), gather), [layout.B, layout.T, C]); // (B, T', C)
         L = layout;
+        if (early) stat.mlpTokens = L.length.slice();
       }
+      if (early) h = layer.feedForward(h);
     });
     if (cache !== undefined) advancePositions(cache, L);
     return { h: this.norm.forward(h), layout: L, stats };

@@ -13,7 +13,10 @@ import { DropAtLayer } from "../../src/compress/debug-reducers.js";
 import { hooksWithOverride, parsePruneOverride } from "../../src/eval/method.js";
 import { availableKernelSets, useKernels } from "../../src/kernels/index.js";
 import type { TokenLayout } from "../../src/model/layout.js";
-import { LlavaForCausalLM, type VlmExample } from "../../src/model/vlm.js";
+import { LlavaForCausalLM, type VlmExample, type VlmHooks } from "../../src/model/vlm.js";
+import { decoderFlops } from "../../src/model/flops.js";
+import { decodeOne, prefill } from "../../src/model/generate.js";
+import { KVCache } from "../../src/model/kv-cache.js";
 import { vlmConfigFromDict } from "../../src/model/vlm-config.js";
 import { crossEntropy, noGrad, Rng, Tensor, add } from "../../src/tensor/index.js";
 import { expectAllclose } from "../helpers/allclose.js";
@@ -141,6 +144,39 @@ describe.each(availableKernelSets())("pruning reducers (%s kernels)", (set) => {
     const m = new LlavaForCausalLM(cfg, 8);
     const out = noGrad(() => m.forwardBatch(m.buildBatch(examples), { hooks: pdropHooks({ stageEnds: [0, 1], lambda: 0.5 }) }));
     expect(out.stats.map((s) => Array.from(s.vision))).toEqual([[16, 16], [8, 8], [4, 4]]);
+  });
+
+  it("pruning before the MLP: the logits of pruning between layers, the dropped tokens' MLP FLOPs saved, the same decoding with a KV cache", () => {
+    const m = new LlavaForCausalLM(cfg, 11);
+    const C = cfg.text.hidden_size, I = cfg.text.intermediate_size;
+    const variants: [string, (early: boolean) => VlmHooks][] = [
+      ["FastV", (e) => fastVHooks({ afterLayer: 0, ratio: 0.5, pruneBeforeMlp: e })],
+      ["PyramidDrop", (e) => pdropHooks({ stageEnds: [0, 1], lambda: 0.5, pruneBeforeMlp: e })],
+      ["ATP", (e) => new AtpHooks(atpWithBias(0.45, 0.9), atpCfg, "hard", 3, G, e)],
+    ];
+    for (const [name, make] of variants) {
+      const run = (early: boolean) => { const h = make(early); return noGrad(() => m.forwardBatch(m.buildBatch(examples, h), { hooks: h })); };
+      const early = run(true), late = run(false);
+      expectAllclose(realLogits(early), realLogits(late), { rtol: 1e-5, atol: 1e-6 }, `${name}: early vs between layers`);
+      expect(early.stats.map((s) => Array.from(s.tokens))).toEqual(late.stats.map((s) => Array.from(s.tokens)));
+      // by hand: every token a layer drops skips that layer's gate, up and down projections (3 matmuls of C x I)
+      let dropped = 0;
+      for (let l = 0; l + 1 < late.stats.length; l++) for (let b = 0; b < 2; b++) dropped += late.stats[l].tokens[b] - late.stats[l + 1].tokens[b];
+      expect(dropped, name).toBeGreaterThan(0);
+      expect(dropped, name).toBeLessThan(2 * 16);
+      expect(decoderFlops(m.cfg, late.stats, 0) - decoderFlops(m.cfg, early.stats, 0)).toBeCloseTo(dropped * 3 * 2 * C * I, 3);
+      // prefill into a KV cache, then three decoded tokens: the same logits either way
+      const decode = (early: boolean) => {
+        const hooks = make(early), batch = m.buildBatch(examples, hooks);
+        const cache = new KVCache(2, batch.layout.T + 4, 3, cfg.text.num_key_value_heads, C / cfg.text.num_attention_heads);
+        const first = prefill(m, batch.h, batch.layout, cache, hooks);
+        const out = [Array.from(first.logits.data)];
+        let tok = Int32Array.of(3, 4);
+        for (let i = 0; i < 3; i++) { const r = decodeOne(m, tok, cache); out.push(Array.from(r.logits.data)); tok = Int32Array.of(5 + i, 9 - i); }
+        return out.flat();
+      };
+      expectAllclose(decode(true), decode(false), { rtol: 1e-5, atol: 1e-6 }, `${name}: cached decoding`);
+    }
   });
 
   function atpWithBias(biasR: number, biasS: number): AtpModules {

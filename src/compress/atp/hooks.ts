@@ -52,8 +52,16 @@ export class AtpHooks implements VlmHooks {
   readonly keptPatches: number[][][] = [];
   readonly #sizes = new MergedSizes();
 
-  /** grid: patches per side of the image grid; numLayers: decoder layers (for the budget). */
-  constructor(readonly modules: AtpModules, readonly cfg: AtpConfig, readonly mode: "soft" | "hard", readonly numLayers: number, readonly grid: number) {}
+  /** grid: patches per side of the image grid; numLayers: decoder layers (for the budget); earlyDrop:
+   * at inference, drop before the ATP layer's MLP (same output, fewer FLOPs; false: between layers). */
+  constructor(readonly modules: AtpModules, readonly cfg: AtpConfig, readonly mode: "soft" | "hard", readonly numLayers: number, readonly grid: number,
+    readonly earlyDrop = true) {}
+
+  /** The decision reads attention only, unless tokens merge (their states) or the thresholds read the
+   * question's state (after the MLP, as trained). */
+  pruneBeforeMlp(l: number): boolean {
+    return this.earlyDrop && this.mode === "hard" && !this.cfg.merge && this.cfg.questionDim === 0 && this.cfg.layers.includes(l);
+  }
 
   prepare(batch: VlmBatch): void {
     this.#batch = batch;

@@ -17,6 +17,8 @@ export interface FastVConfig {
   merge?: boolean;
   /** With merge: also average each kept token's state with the states merged into it (ToMe's merge). */
   mergeStates?: boolean;
+  /** Drop before layer K's MLP (default true; same output, fewer FLOPs); not with merge (it reads states). */
+  pruneBeforeMlp?: boolean;
 }
 
 export function fastVHooks(cfg: FastVConfig): VlmHooks {
@@ -24,6 +26,7 @@ export function fastVHooks(cfg: FastVConfig): VlmHooks {
   const sizes = cfg.merge ? new MergedSizes() : null;
   return {
     wantsProbs: (l) => l === cfg.afterLayer,
+    pruneBeforeMlp: (l) => l === cfg.afterLayer && sizes === null && (cfg.pruneBeforeMlp ?? true),
     keyBias: (l, L) => (sizes !== null && l > cfg.afterLayer ? sizes.bias(L) : null),
     mixStates: (l, h, L) => (sizes !== null && cfg.mergeStates && l === cfg.afterLayer ? sizes.mix(h, L) : null),
     afterLayer(l: number, h: Tensor, L: TokenLayout, probs: Tensor | null): Uint8Array | null {

@@ -12,12 +12,15 @@ export interface PDropConfig {
   stageEnds: number[];
   /** Fraction of the alive vision tokens kept at each stage end, in (0, 1]. */
   lambda: number;
+  /** Drop before each stage end's MLP (default true; same output, fewer FLOPs). */
+  pruneBeforeMlp?: boolean;
 }
 
 export function pdropHooks(cfg: PDropConfig): VlmHooks {
   if (!(cfg.lambda > 0 && cfg.lambda <= 1)) throw new Error(`PyramidDrop lambda must be in (0, 1], got ${cfg.lambda}`);
   return {
     wantsProbs: (l) => cfg.stageEnds.includes(l),
+    pruneBeforeMlp: (l) => cfg.stageEnds.includes(l) && (cfg.pruneBeforeMlp ?? true),
     afterLayer(l: number, _h: Tensor, L: TokenLayout, probs: Tensor | null): Uint8Array | null {
       if (!cfg.stageEnds.includes(l) || probs === null) return null;
       const kept = Array.from({ length: L.B }, (_, b) => {
