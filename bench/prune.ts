@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fastVHooks } from "../src/compress/baselines/fastv.js";
 import { defaultPruneLayers } from "../src/compress/common.js";
 import { pdropHooks } from "../src/compress/baselines/pdrop.js";
-import { keptFraction, keptPerLayer } from "../src/eval/kept.js";
+import { keptByType, keptFraction, keptPerLayer, type KeptSpread } from "../src/eval/kept.js";
 import { hooksFor } from "../src/eval/method.js";
 import { timeAnswering } from "../src/eval/report.js";
 import { evaluateVqa, type EvalResult } from "../src/eval/vqa.js";
@@ -38,7 +38,7 @@ export interface PruneEntry {
   prefill_ms: number;
   prefill_speedup: number;
   /** ATP only: per-question kept fraction by question type (mean, std, min, max). */
-  kept_by_type?: Record<string, { mean: number; std: number; min: number; max: number }>;
+  kept_by_type?: Record<string, KeptSpread>;
 }
 
 const BS = 16;
@@ -66,24 +66,6 @@ export function pdropLambdaFor(target: number, nL: number, stageEnds: readonly n
   let lo = 0.001, hi = 1;
   for (let i = 0; i < 50; i++) { const mid = (lo + hi) / 2; if (mean(mid) > target) hi = mid; else lo = mid; }
   return (lo + hi) / 2;
-}
-
-function keptByType(r: EvalResult): Record<string, { mean: number; std: number; min: number; max: number }> {
-  const per: Record<string, number[]> = {};
-  r.stats.forEach((stats, i) => {
-    const rows = stats[0]?.vision.length ?? 0;
-    for (let b = 0; b < rows; b++) {
-      const q = r.results[i * BS + b];
-      if (q === undefined || stats[0].vision[b] === 0) continue;
-      const f = stats.reduce((s, l) => s + l.vision[b], 0) / (stats.length * stats[0].vision[b]);
-      (per[q.type] ??= []).push(f);
-    }
-  });
-  return Object.fromEntries(Object.entries(per).sort().map(([t, xs]) => {
-    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-    const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
-    return [t, { mean, std, min: Math.min(...xs), max: Math.max(...xs) }];
-  }));
 }
 
 export interface PruneBenchOptions {
@@ -118,7 +100,7 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
       relative_accuracy_loss: (full.accuracy - r.accuracy) / full.accuracy, llm_flops: f,
       flops_reduction: 1 - (f - textOnly) / (fFull - textOnly),
       flops_reduction_between_layers: 1 - (fBetween - textOnly) / (fFull - textOnly), prefill_ms: t, prefill_speedup: fullTime / t,
-      ...(withSpread ? { kept_by_type: keptByType(r) } : {}),
+      ...(withSpread ? { kept_by_type: keptByType(r.stats, r.results.map((q) => q.type)) } : {}),
     };
   };
   const entries: PruneEntry[] = [entry("full", "all tokens", full, model, undefined)];

@@ -27,3 +27,28 @@ export function keptPerLayer(forwards: readonly (readonly LayerStats[])[]): numb
   }
   return sums.map((s) => s / Math.max(1, rows));
 }
+
+export interface KeptSpread { mean: number; std: number; min: number; max: number }
+
+/**
+ * Per question type: each question's kept fraction (over layers), summarised. The forwards scored the
+ * questions in order, one row each (as evaluateVqa batches them); types[q] is question q's type.
+ */
+export function keptByType(forwards: readonly (readonly LayerStats[])[], types: readonly string[]): Record<string, KeptSpread> {
+  const per: Record<string, number[]> = {};
+  let q = 0;
+  for (const stats of forwards) {
+    const first = stats[0]?.vision;
+    if (first === undefined) continue;
+    for (let b = 0; b < first.length; b++, q++) {
+      if (types[q] === undefined || first[b] === 0) continue;
+      const f = stats.reduce((s, l) => s + l.vision[b], 0) / (stats.length * first[b]);
+      (per[types[q]] ??= []).push(f);
+    }
+  }
+  return Object.fromEntries(Object.entries(per).sort().map(([t, xs]) => {
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+    return [t, { mean, std, min: Math.min(...xs), max: Math.max(...xs) }];
+  }));
+}

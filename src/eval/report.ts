@@ -11,7 +11,7 @@ import type { LlavaForCausalLM, VlmHooks } from "../model/vlm.js";
 import { noGrad } from "../tensor/autograd.js";
 import { toVlmExample } from "../train/format.js";
 import { blindBaseline, evaluateVqa } from "./vqa.js";
-import { keptFraction, keptPerLayer } from "./kept.js";
+import { keptByType, keptFraction, keptPerLayer, type KeptSpread } from "./kept.js";
 
 export interface EvalReport {
   split: string;
@@ -31,6 +31,8 @@ export interface EvalReport {
   /** Vision tokens alive, averaged over layers and questions, as a fraction; and per layer (tokens). */
   kept_fraction: number;
   kept_per_layer: number[];
+  /** When tokens are pruned: each question's kept fraction, by question type (mean, std, min, max). */
+  kept_by_type?: Record<string, KeptSpread>;
   /** Per question template: accuracy, count, and the model's most frequent answer with its share
    * (a model that always says "yes" shows here, not in the per-type figures). */
   per_template: Record<string, TemplateStats>;
@@ -110,12 +112,14 @@ export function runEvalReport(model: LlavaForCausalLM, vocab: Vocab, o: ReportOp
   const perQ = kind === "video" ? NaN : decoder / Math.max(1, r.n) + 2 * model.cfg.hidden_size * model.cfg.vocab_size
     + visionFlops(model.vcfg.vision, model.cfg.hidden_size, model.vcfg.mm_vision_select_layer);
   // cost is measured on single-image prompts; for clips it is not measured here (bench voco covers video)
+  const kept = keptFraction(r.stats);
   const timing = kind === "video" ? { prefill_ms: NaN, decode_ms_per_token: NaN, kv_cache_bytes: NaN } : timeAnswering(model, vocab, o.split, seed, o.vocoTokens, o.hooks);
   return {
     split: o.split, kind, seed, n: r.n, examples: o.examples, accuracy: r.accuracy, per_type: r.per_type,
     blind_accuracy: blind.accuracy, blind_per_type: blind.per_type, flops_per_question: perQ,
     vision_tokens_per_question: (model.vcfg.vision.image_size / model.vcfg.vision.patch_size) ** 2,
-    ...timing, kept_fraction: keptFraction(r.stats), kept_per_layer: keptPerLayer(r.stats),
+    ...timing, kept_fraction: kept, kept_per_layer: keptPerLayer(r.stats),
+    ...(kept < 1 ? { kept_by_type: keptByType(r.stats, r.results.map((q) => q.type)) } : {}),
     per_template: templateStats(r.results),
   };
 }
@@ -143,6 +147,8 @@ export function formatEvalReport(r: EvalReport): string {
       ? ["(cost figures are not measured for clips here: see vlmc bench voco)"]
       : [
         `vision tokens alive per layer: ${r.kept_per_layer.map((x) => x.toFixed(1)).join(", ")} (${(100 * r.kept_fraction).toFixed(1)}% on average)`,
+        ...(r.kept_by_type === undefined ? [] : [`kept by question type (mean ± std): ${Object.entries(r.kept_by_type)
+          .map(([t, k]) => `${t} ${(100 * k.mean).toFixed(1)} ± ${(100 * k.std).toFixed(1)}%`).join(", ")}`]),
         `per question: ${(r.flops_per_question / 1e9).toFixed(3)} GFLOPs, prefill ${r.prefill_ms.toFixed(1)} ms, decode ${r.decode_ms_per_token.toFixed(2)} ms/token, KV cache ${(r.kv_cache_bytes / 1024).toFixed(0)} KiB`,
       ]),
   ];

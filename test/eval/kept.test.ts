@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { fastVRatioFor, pdropLambdaFor } from "../../bench/prune.js";
 import { defaultPruneLayers } from "../../src/compress/common.js";
-import { keptFraction, keptPerLayer } from "../../src/eval/kept.js";
+import { keptByType, keptFraction, keptPerLayer } from "../../src/eval/kept.js";
 import type { LayerStats } from "../../src/model/llama.js";
 
 const layer = (vision: number[]): LayerStats => ({ tokens: Int32Array.from(vision, (v) => v + 5), vision: Int32Array.from(vision), attnPairs: new Float64Array(vision.length) });
@@ -13,6 +13,20 @@ describe("kept tokens", () => {
     const f = [[layer([16, 16]), layer([8, 16]), layer([4, 16])]];
     expect(keptFraction(f)).toBeCloseTo((1.75 / 3 + 1) / 2, 12);
     expect(keptPerLayer(f)).toEqual([16, 12, 10]);
+  });
+
+  it("keptByType follows the questions across forwards of different sizes (by hand)", () => {
+    // forward 0 scores questions 0, 1; forward 1 scores question 2
+    const f = [[layer([16, 16]), layer([8, 4])], [layer([10]), layer([5])]];
+    const k = keptByType(f, ["count", "relation", "count"]);
+    // count: (1 + 0.5) / 2 = 0.75 and (1 + 0.5) / 2 = 0.75; relation: (1 + 0.25) / 2 = 0.625
+    expect(Object.keys(k)).toEqual(["count", "relation"]);
+    expect(k.count).toEqual({ mean: 0.75, std: 0, min: 0.75, max: 0.75 });
+    expect(k.relation.mean).toBeCloseTo(0.625, 12);
+    const g = keptByType([[layer([4, 4]), layer([1, 3])]], ["a", "a"]); // 0.625 and 0.875
+    expect(g.a.mean).toBeCloseTo(0.75, 12);
+    expect(g.a.std).toBeCloseTo(0.125, 12);
+    expect([g.a.min, g.a.max]).toEqual([0.625, 0.875]);
   });
 
   it("FastV and PyramidDrop settings reproduce a target mean kept fraction", () => {
