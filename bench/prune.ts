@@ -11,14 +11,16 @@ import { defaultPruneLayers } from "../src/compress/common.js";
 import { pdropHooks } from "../src/compress/baselines/pdrop.js";
 import { keptByType, keptFraction, keptPerLayer, type KeptSpread } from "../src/eval/kept.js";
 import { hooksFor } from "../src/eval/method.js";
-import { timeAnswering } from "../src/eval/report.js";
+import { timePrefill } from "../src/eval/report.js";
 import { evaluateVqa, type EvalResult } from "../src/eval/vqa.js";
 import { decoderFlops } from "../src/model/flops.js";
+import type { Vocab } from "../src/data/vocab.js";
 import type { LlavaForCausalLM, VlmHooks } from "../src/model/vlm.js";
 import { Tensor } from "../src/tensor/tensor.js";
 import { loadVlmDir, methodOf, type LoadedVlm } from "../src/train/model-dir.js";
 import { scatterSvg } from "./svg-plot.js";
 import { skipUnfinished } from "./model-folders.js";
+import { median } from "./timing.js";
 
 export interface PruneEntry {
   method: string;
@@ -35,13 +37,36 @@ export interface PruneEntry {
    * that decides also runs its MLP on the tokens it drops. flops_reduction counts what runs (pruned
    * before that MLP, same output). */
   flops_reduction_between_layers: number;
+  /** Median wall time of one question's prefill (ViT, projector and decoder) and of the decoder alone,
+   * timed in interleaved rounds (interleavedPrefill); speed-ups against the full model. */
   prefill_ms: number;
   prefill_speedup: number;
+  llm_prefill_ms: number;
+  llm_prefill_speedup: number;
   /** ATP only: per-question kept fraction by question type (mean, std, min, max). */
   kept_by_type?: Record<string, KeptSpread>;
 }
 
 const BS = 16;
+const TIMING_ROUNDS = 30;
+
+interface Timed { model: LlavaForCausalLM; vocab: Vocab; hooks: VlmHooks | undefined }
+
+/** Every method's prefill timed round by round (one question per round, every method on it in turn, after
+ * a warm-up round), medians over the rounds: a slow minute on this shared machine slows them all alike,
+ * where timing one method after another would hand it to whichever ran then. */
+function interleavedPrefill(subjects: readonly Timed[], seed: number, rounds: number): { prefill_ms: number; llm_prefill_ms: number }[] {
+  const total = subjects.map((): number[] => []), llm = subjects.map((): number[] => []);
+  for (let i = 0; i <= rounds; i++) {
+    subjects.forEach((s, j) => {
+      const t = timePrefill(s.model, s.vocab, "test", seed, i, 0, s.hooks);
+      if (i === 0) return; // warm-up
+      total[j].push(t.prefill_ms);
+      llm[j].push(t.llm_prefill_ms);
+    });
+  }
+  return subjects.map((_, j) => ({ prefill_ms: median(total[j]), llm_prefill_ms: median(llm[j]) }));
+}
 
 function llmFlops(model: LlavaForCausalLM, r: EvalResult, betweenLayers = false): number {
   let f = 0;
@@ -86,26 +111,24 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
   const evalWith = (hooks: VlmHooks | undefined, m = model, v = vocab) => evaluateVqa(m, v, { split: "test", n: o.n, seed, hooks, batchSize: BS });
   o.log("full model");
   const full = evalWith(undefined);
-  timeAnswering(model, vocab, "test", seed); // warm-up: the first timings of a process run slow
-  let fullTime = NaN;
+  const timed: Timed[] = [];
   o.log("text only (every vision token dropped before the LLM), for the vision share of the FLOPs");
   const dropAll: VlmHooks = { reduceVision: (f) => ({ feats: new Tensor(new Float32Array(0), [0, f.shape[1]]), patches: new Int32Array(0) }) };
   const textOnly = llmFlops(model, evalWith(dropAll));
   const fFull = llmFlops(model, full);
-  const entry = (method: string, setting: string, r: EvalResult, m: LlavaForCausalLM, hooks: VlmHooks | undefined, withSpread = false): PruneEntry => {
+  const entry = (method: string, setting: string, r: EvalResult, m: LlavaForCausalLM, hooks: VlmHooks | undefined, withSpread = false, v = vocab): PruneEntry => {
     const f = llmFlops(m, r), fBetween = llmFlops(m, r, true);
-    const t = timeAnswering(m, vocab, "test", seed, 0, hooks).prefill_ms;
+    timed.push({ model: m, vocab: v, hooks });
     return {
       method, setting, kept_fraction: keptFraction(r.stats), kept_per_layer: keptPerLayer(r.stats), accuracy: r.accuracy, per_type: r.per_type,
       relative_accuracy_loss: (full.accuracy - r.accuracy) / full.accuracy, llm_flops: f,
       flops_reduction: 1 - (f - textOnly) / (fFull - textOnly),
-      flops_reduction_between_layers: 1 - (fBetween - textOnly) / (fFull - textOnly), prefill_ms: t, prefill_speedup: fullTime / t,
+      flops_reduction_between_layers: 1 - (fBetween - textOnly) / (fFull - textOnly),
+      prefill_ms: NaN, prefill_speedup: NaN, llm_prefill_ms: NaN, llm_prefill_speedup: NaN, // set by the timing rounds below
       ...(withSpread ? { kept_by_type: keptByType(r.stats, r.results.map((q) => q.type)) } : {}),
     };
   };
   const entries: PruneEntry[] = [entry("full", "all tokens", full, model, undefined)];
-  fullTime = entries[0].prefill_ms;
-  entries[0].prefill_speedup = 1;
   const targets = new Set(o.targets);
   for (const name of readdirSync(o.models).sort()) {
     const dir = join(o.models, name);
@@ -114,7 +137,7 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
     const atp = loadVlmDir(dir);
     const hooks = hooksFor(methodOf(atp.info), atp.model, dir);
     const r = evalWith(hooks, atp.model, atp.vocab);
-    const e = entry("ATP", name, r, atp.model, hooks, true);
+    const e = entry("ATP", name, r, atp.model, hooks, true, atp.vocab);
     entries.push(e);
     if (name === "atp-25" || name === "atp-15") targets.add(Math.round(e.kept_fraction * 1000) / 1000);
   }
@@ -131,6 +154,11 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
     const pd = pdropHooks({ stageEnds: ends, lambda: lam });
     entries.push(entry("PyramidDrop", `ends ${ends.join("/")} λ=${lam.toFixed(3)}`, evalWith(pd), model, pd));
   }
+  o.log(`prefill timing: ${TIMING_ROUNDS} rounds over ${entries.length} methods`);
+  const times = interleavedPrefill(timed, seed, TIMING_ROUNDS);
+  entries.forEach((e, j) => {
+    Object.assign(e, times[j], { prefill_speedup: times[0].prefill_ms / times[j].prefill_ms, llm_prefill_speedup: times[0].llm_prefill_ms / times[j].llm_prefill_ms });
+  });
   if (o.plot !== undefined) {
     writeFileSync(o.plot, scatterSvg(entries.map((e) => ({ x: e.llm_flops / 1e6, y: e.accuracy, label: e.setting, group: e.method })),
       { title: "Accuracy against LLM prefill FLOPs per question", xLabel: "LLM prefill MFLOPs per question", yLabel: "accuracy" }));
@@ -141,9 +169,9 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export function formatPruneTable(r: { entries: PruneEntry[]; n_questions: number }): string {
-  const head = ["method", "setting", "kept", "accuracy", "rel. loss", "vision FLOPs cut", "(between layers)", "prefill ms", "speed-up"];
+  const head = ["method", "setting", "kept", "accuracy", "rel. loss", "vision FLOPs cut", "(between layers)", "prefill ms", "speed-up", "LLM ms", "LLM speed-up"];
   const rows = r.entries.map((e) => [e.method, e.setting, pct(e.kept_fraction), pct(e.accuracy), pct(e.relative_accuracy_loss), pct(e.flops_reduction),
-    pct(e.flops_reduction_between_layers), e.prefill_ms.toFixed(1), `${e.prefill_speedup.toFixed(2)}x`]);
+    pct(e.flops_reduction_between_layers), e.prefill_ms.toFixed(1), `${e.prefill_speedup.toFixed(2)}x`, e.llm_prefill_ms.toFixed(1), `${e.llm_prefill_speedup.toFixed(2)}x`]);
   const all = [head, ...rows];
   const w = head.map((_, j) => Math.max(...all.map((x) => x[j].length)));
   const lines = [`${r.n_questions} test questions`, ...all.map((x) => x.map((c, j) => (j < 2 ? c.padEnd(w[j]) : c.padStart(w[j]))).join("  "))];

@@ -9,6 +9,7 @@ import { decodeN, prefill, sample } from "../model/generate.js";
 import { KVCache } from "../model/kv-cache.js";
 import type { LlavaForCausalLM, VlmHooks } from "../model/vlm.js";
 import { noGrad } from "../tensor/autograd.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { toVlmExample } from "../train/format.js";
 import { blindBaseline, evaluateVqa } from "./vqa.js";
 import { keptByType, keptFraction, keptPerLayer, type KeptSpread } from "./kept.js";
@@ -77,25 +78,35 @@ export interface ReportOptions {
 }
 
 /** Median prefill and per-token decode time of single questions with a KV cache, and its bytes. */
+/** One prefill of timing question `index` (one image and its question, from seed 10,000 on): wall time
+ * of the whole prefill (ViT, projector, decoder) and of the decoder alone, and the filled cache. */
+export function timePrefill(model: LlavaForCausalLM, vocab: Vocab, split: Split, seed: number, index: number, vocoTokens = 0, hooks?: VlmHooks):
+  { prefill_ms: number; llm_prefill_ms: number; cache: KVCache; logits: Tensor } {
+  const c = model.cfg;
+  const ex = makeExample("image", 10_000 + index, { split, seed, size: model.vcfg.vision.image_size, questions: 1 });
+  const input = toVlmExample({ ...ex, conversations: ex.conversations.slice(0, 1) }, vocab, { mean: model.vcfg.image_mean, std: model.vcfg.image_std, vocoTokens });
+  const t0 = performance.now();
+  const batch = noGrad(() => model.buildBatch([input], hooks));
+  const cache = new KVCache(1, batch.layout.T + 8, c.num_hidden_layers, c.num_key_value_heads, c.hidden_size / c.num_attention_heads);
+  const t1 = performance.now();
+  const p = prefill(model, batch.h, batch.layout, cache, hooks);
+  const t2 = performance.now();
+  return { prefill_ms: t2 - t0, llm_prefill_ms: t2 - t1, cache, logits: p.logits };
+}
+
 export function timeAnswering(model: LlavaForCausalLM, vocab: Vocab, split: Split, seed: number, vocoTokens = 0, hooks?: VlmHooks, runs = 5):
   { prefill_ms: number; decode_ms_per_token: number; kv_cache_bytes: number } {
   const pre: number[] = [], dec: number[] = [];
   let bytes = 0;
-  const c = model.cfg;
   for (let i = 0; i < runs + 1; i++) {
-    const ex = makeExample("image", 10_000 + i, { split, seed, size: model.vcfg.vision.image_size, questions: 1 });
-    const input = toVlmExample({ ...ex, conversations: ex.conversations.slice(0, 1) }, vocab, { mean: model.vcfg.image_mean, std: model.vcfg.image_std, vocoTokens });
-    const t0 = performance.now();
-    const batch = noGrad(() => model.buildBatch([input], hooks));
-    const cache = new KVCache(1, batch.layout.T + 8, c.num_hidden_layers, c.num_key_value_heads, c.hidden_size / c.num_attention_heads);
-    const p = prefill(model, batch.h, batch.layout, cache, hooks);
+    const p = timePrefill(model, vocab, split, seed, i, vocoTokens, hooks);
     const t1 = performance.now();
-    const d = decodeN(model, sample(p.logits), cache, { maxNewTokens: 4 });
+    const d = decodeN(model, sample(p.logits), p.cache, { maxNewTokens: 4 });
     const t2 = performance.now();
     if (i === 0) continue; // warm-up
-    pre.push(t1 - t0);
+    pre.push(p.prefill_ms);
     dec.push((t2 - t1) / Math.max(1, d.stats.length));
-    bytes = cache.bytes();
+    bytes = p.cache.bytes();
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   return { prefill_ms: med(pre), decode_ms_per_token: med(dec), kv_cache_bytes: bytes };
