@@ -77,7 +77,6 @@ export interface ReportOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Median prefill and per-token decode time of single questions with a KV cache, and its bytes. */
 /** One prefill of timing question `index` (one image and its question, from seed 10,000 on): wall time
  * of the whole prefill (ViT, projector, decoder) and of the decoder alone, and the filled cache. */
 export function timePrefill(model: LlavaForCausalLM, vocab: Vocab, split: Split, seed: number, index: number, vocoTokens = 0, hooks?: VlmHooks):
@@ -94,6 +93,7 @@ export function timePrefill(model: LlavaForCausalLM, vocab: Vocab, split: Split,
   return { prefill_ms: t2 - t0, llm_prefill_ms: t2 - t1, cache, logits: p.logits };
 }
 
+/** Median prefill and per-token decode time of single questions with a KV cache, and its bytes. */
 export function timeAnswering(model: LlavaForCausalLM, vocab: Vocab, split: Split, seed: number, vocoTokens = 0, hooks?: VlmHooks, runs = 5):
   { prefill_ms: number; decode_ms_per_token: number; kv_cache_bytes: number } {
   const pre: number[] = [], dec: number[] = [];

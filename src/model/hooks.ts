@@ -11,8 +11,9 @@ export interface DecoderHooks {
   /** An additive key bias (B, Tk) for layer l's attention over this chunk's keys, or null. */
   keyBias?(layer: number, layout: TokenLayout): Tensor | null;
   /**
-   * Called after layer l with its output (B, T, C); returns a keep mask (B*T) for the tokens that go
-   * on to layer l+1, or null to keep all. Dropped tokens' keys and values vanish from later layers.
+   * Called after layer l with its output (B, T, C; with pruneBeforeMlp, the state before its MLP); returns
+   * a keep mask (B*T) for the tokens that go on to layer l+1, or null to keep all. Dropped tokens' keys
+   * and values vanish from later layers.
    */
   afterLayer?(layer: number, h: Tensor, layout: TokenLayout, probs: Tensor | null): Uint8Array | null;
   /** Called after afterLayer with the same output: replacement states (B, T, C) for the next layer (e.g.
