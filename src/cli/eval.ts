@@ -14,6 +14,8 @@ import { makeExample } from "../data/stream.js";
 import { askImage } from "../eval/ask.js";
 import { formatEvalReport, formatTemplates, runEvalReport } from "../eval/report.js";
 import { describeKernels } from "../kernels/index.js";
+import type { WriteDtype } from "../model/safetensors.js";
+import { averageVlmDirs } from "../train/average.js";
 import { exportVlmDir } from "../train/export.js";
 import { loadVlmDir, methodOf } from "../train/model-dir.js";
 import { describeMethod, hooksFor, hooksWithOverride, parsePruneOverride, type PruneOverride } from "../eval/method.js";
@@ -152,12 +154,26 @@ export function registerEvalCommands(program: Command): void {
     .option("--dtype <dtype>", "bf16, f16 or f32", "bf16")
     .option("--json", "print JSON")
     .action((opts: { model: string; out: string; dtype: string; json?: boolean }) => {
-      const dtype = ({ bf16: "BF16", f16: "F16", f32: "F32" } as const)[opts.dtype.toLowerCase() as "bf16" | "f16" | "f32"];
-      if (dtype === undefined) throw new UsageError(`--dtype must be bf16, f16 or f32, got "${opts.dtype}"`);
+      const dtype = parseDtype(opts.dtype);
       // the source folder's name only: a shipped config must not carry a path of the machine it was made on
       const r = exportVlmDir(opts.model, opts.out, dtype, { exported_from: basename(resolve(opts.model)) });
       if (opts.json) { console.log(JSON.stringify(r, null, 2)); return; }
       console.log(`wrote ${r.files.length} files, ${(r.bytes / 1e6).toFixed(1)} MB, to ${opts.out}`);
+    });
+  program
+    .command("average")
+    .description("average the weights of fine-tunes of one model (a model soup): same architecture, tokenizer and method")
+    .requiredOption("--models <dirs>", "comma-separated model folders, at least two")
+    .requiredOption("--out <dir>", "folder to write")
+    .option("--dtype <dtype>", "bf16, f16 or f32", "f32")
+    .option("--json", "print JSON")
+    .action((opts: { models: string; out: string; dtype: string; json?: boolean }) => {
+      const dtype = parseDtype(opts.dtype);
+      const dirs = opts.models.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      if (dirs.length < 2) throw new UsageError(`--models needs at least two comma-separated folders, got "${opts.models}"`);
+      const r = averageVlmDirs(dirs, opts.out, dtype);
+      if (opts.json) { console.log(JSON.stringify(r, null, 2)); return; }
+      console.log(`averaged ${dirs.length} models: wrote ${r.files.length} files, ${(r.bytes / 1e6).toFixed(1)} MB, to ${opts.out}`);
     });
   program
     .command("diagnose")
@@ -173,6 +189,12 @@ export function registerEvalCommands(program: Command): void {
       console.log(`  colour word: ${r.colourWord.map((x) => x.toFixed(2)).join(" ")}`);
       console.log(`  last token:  ${r.lastToken.map((x) => x.toFixed(2)).join(" ")}`);
     });
+}
+
+function parseDtype(text: string): WriteDtype {
+  const dtype = ({ bf16: "BF16", f16: "F16", f32: "F32" } as const)[text.toLowerCase() as "bf16" | "f16" | "f32"];
+  if (dtype === undefined) throw new UsageError(`--dtype must be bf16, f16 or f32, got "${text}"`);
+  return dtype;
 }
 
 /** A progress line rewritten in place on a terminal; otherwise a plain line every 10% (logs stay readable). */

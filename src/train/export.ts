@@ -4,10 +4,11 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadSafetensorsFile, saveSafetensorsFile, type WriteDtype } from "../model/safetensors.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { loadVlmDir } from "./model-dir.js";
 import { ATP_FILE } from "./atp-files.js";
 
-const COPIED = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+export const COPIED_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
 
 export interface ExportResult {
   files: string[];
@@ -17,15 +18,21 @@ export interface ExportResult {
 export function exportVlmDir(src: string, dst: string, dtype: WriteDtype, extraInfo: Record<string, unknown> = {}): ExportResult {
   if (resolve(src) === resolve(dst)) throw new Error(`${dst}: export needs a different folder from its source`);
   const loaded = loadVlmDir(src); // validates config, tokenizer and weights before anything is written
+  const atp = join(src, ATP_FILE);
+  const atpTensors = existsSync(atp) ? loadSafetensorsFile(atp).tensors : null;
+  return writeModelFolder(src, dst, dtype, loaded.model.stateDict(), atpTensors, extraInfo);
+}
+
+/** Writes weights (and ATP modules) with `src`'s config, its `vlmc` block extended, and its tokenizer files. */
+export function writeModelFolder(src: string, dst: string, dtype: WriteDtype, weights: ReadonlyMap<string, Tensor>,
+  atp: ReadonlyMap<string, Tensor> | null, extraInfo: Record<string, unknown>): ExportResult {
   mkdirSync(dst, { recursive: true });
   const files: string[] = [];
-  const weights = join(dst, "model.safetensors");
-  saveSafetensorsFile(weights, loaded.model.stateDict(), { dtype, metadata: { format: "pt" } });
-  files.push(weights);
-  const atp = join(src, ATP_FILE);
-  if (existsSync(atp)) {
-    const { tensors } = loadSafetensorsFile(atp);
-    saveSafetensorsFile(join(dst, ATP_FILE), [...tensors], { dtype, metadata: { format: "vlmc-atp" } });
+  const model = join(dst, "model.safetensors");
+  saveSafetensorsFile(model, [...weights], { dtype, metadata: { format: "pt" } });
+  files.push(model);
+  if (atp !== null) {
+    saveSafetensorsFile(join(dst, ATP_FILE), [...atp], { dtype, metadata: { format: "vlmc-atp" } });
     files.push(join(dst, ATP_FILE));
   }
   const config = JSON.parse(readFileSync(join(src, "config.json"), "utf8")) as Record<string, unknown>;
@@ -33,7 +40,7 @@ export function exportVlmDir(src: string, dst: string, dtype: WriteDtype, extraI
   config.vlmc = { ...info, stored: dtype.toLowerCase(), ...extraInfo };
   writeFileSync(join(dst, "config.json"), JSON.stringify(config, null, 2) + "\n");
   files.push(join(dst, "config.json"));
-  for (const f of COPIED) {
+  for (const f of COPIED_FILES) {
     if (!existsSync(join(src, f))) continue;
     copyFileSync(join(src, f), join(dst, f));
     files.push(join(dst, f));
