@@ -77,6 +77,8 @@ export { avgPoolHooks } from "./compress/baselines/pool.js";
 // ---- training and evaluation
 export { runRecipe, RECIPES } from "./train/run.js";
 export { loadVlmDir, saveVlmDir } from "./train/model-dir.js";
+export { exportVlmDir } from "./train/export.js";
+export { averageVlmDirs } from "./train/average.js";
 export { evaluateVqa } from "./eval/vqa.js";
 export { runEvalReport } from "./eval/report.js";
 export { askImage } from "./eval/ask.js";
