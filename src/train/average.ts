@@ -34,7 +34,9 @@ export function averageVlmDirs(srcs: readonly string[], dst: string, dtype: Writ
     throw new Error(`${srcs[hasAtp.indexOf(!hasAtp[0])]}: ${hasAtp[0] ? "has no" : "has an"} ${ATP_FILE} where ${srcs[0]} ${hasAtp[0] ? "has one" : "has none"}`);
   }
   const atp = hasAtp[0] ? meanOf(srcs.map((s) => [s, loadSafetensorsFile(join(s, ATP_FILE)).tensors] as const), ATP_FILE) : null;
-  return writeModelFolder(srcs[0], dst, dtype, weights, atp, { averaged_from: srcs.map((s) => basename(resolve(s))) });
+  // the first folder's provenance would describe one source only: replaced by the list of all
+  const provenance = { averaged_from: srcs.map((s) => basename(resolve(s))), exported_from: undefined };
+  return writeModelFolder(srcs[0], dst, dtype, weights, atp, provenance);
 }
 
 function checkSameModel(refDir: string, ref: LoadedVlm, dir: string, other: LoadedVlm): void {

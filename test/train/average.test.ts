@@ -46,8 +46,10 @@ describe("average", () => {
 
     // a bf16 export of a source averages with f32 sources: it is the same model
     const half = tmp();
-    exportVlmDir(atp[1], half, "BF16");
-    expect(() => averageVlmDirs([atp[0], half], tmp(), "BF16")).not.toThrow();
+    exportVlmDir(atp[1], half, "BF16", { exported_from: "test" });
+    const mixed = tmp();
+    averageVlmDirs([half, atp[0]], mixed, "BF16");
+    expect(loadVlmDir(mixed).info.exported_from).toBeUndefined(); // not the first source's provenance
 
     expect(() => averageVlmDirs([atp[0]], tmp(), "F32")).toThrow(/at least two/);
     expect(() => averageVlmDirs([atp[0], atp[0]], tmp(), "F32")).toThrow(/listed twice/);
