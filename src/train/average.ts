@@ -30,9 +30,8 @@ export function averageVlmDirs(srcs: readonly string[], dst: string, dtype: Writ
   for (let i = 1; i < srcs.length; i++) checkSameModel(srcs[0], loaded[0], srcs[i], loaded[i]);
   const weights = meanOf(srcs.map((s, i) => [s, loaded[i].model.stateDict()] as const), "model.safetensors");
   const hasAtp = srcs.map((s) => existsSync(join(s, ATP_FILE)));
-  if (hasAtp.some((h) => h !== hasAtp[0])) {
-    throw new Error(`${srcs[hasAtp.indexOf(!hasAtp[0])]}: ${hasAtp[0] ? "has no" : "has an"} ${ATP_FILE} where ${srcs[0]} ${hasAtp[0] ? "has one" : "has none"}`);
-  }
+  const odd = srcs.find((_, i) => hasAtp[i] !== hasAtp[0]);
+  if (odd !== undefined) throw new Error(`${odd}: ${hasAtp[0] ? "lacks" : "has"} ${ATP_FILE}, unlike ${srcs[0]}`);
   const atp = hasAtp[0] ? meanOf(srcs.map((s) => [s, loadSafetensorsFile(join(s, ATP_FILE)).tensors] as const), ATP_FILE) : null;
   // the first folder's provenance would describe one source only: replaced by the list of all
   const provenance = { averaged_from: srcs.map((s) => basename(resolve(s))), exported_from: undefined };

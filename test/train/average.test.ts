@@ -1,7 +1,7 @@
 // `vlmc average`: every weight of the averaged folder (model and ATP modules) is the mean of the
 // sources' weights, computed here by hand; folders of different models, a folder listed twice and an
 // output over a source are refused with the offending folder named.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -51,6 +51,10 @@ describe("average", () => {
     averageVlmDirs([half, atp[0]], mixed, "BF16");
     expect(loadVlmDir(mixed).info.exported_from).toBeUndefined(); // not the first source's provenance
 
+    const noModules = tmp();
+    exportVlmDir(atp[2], noModules, "F32");
+    rmSync(join(noModules, "atp.safetensors"));
+    expect(() => averageVlmDirs([atp[0], noModules], tmp(), "F32")).toThrow(new RegExp(`${noModules}: lacks atp.safetensors`));
     expect(() => averageVlmDirs([atp[0]], tmp(), "F32")).toThrow(/at least two/);
     expect(() => averageVlmDirs([atp[0], atp[0]], tmp(), "F32")).toThrow(/listed twice/);
     expect(() => averageVlmDirs([atp[0], atp[1]], atp[1], "F32")).toThrow(/other than the ones averaged/);
