@@ -1,12 +1,13 @@
 // Compact copies of model folders for shipping: the weights in f16/bf16, the training state
 // (optimizer.safetensors, trainer_state.json) left behind, ATP modules carried along, and a note of
 // where the copy came from in config.json's `vlmc` block. The copy loads like the original.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadSafetensorsFile, saveSafetensorsFile, type WriteDtype } from "../model/safetensors.js";
+import { INDEX_FILE, loadSafetensorsFile, saveSafetensorsFile, type WriteDtype } from "../model/safetensors.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { loadVlmDir } from "./model-dir.js";
 import { ATP_FILE } from "./atp-files.js";
+import { OPTIMIZER_FILE, STATE_FILE } from "./trainer.js";
 
 export const COPIED_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
 
@@ -26,7 +27,7 @@ export function exportVlmDir(src: string, dst: string, dtype: WriteDtype, extraI
 /** Writes weights (and ATP modules) with `src`'s config, its `vlmc` block extended, and its tokenizer files. */
 export function writeModelFolder(src: string, dst: string, dtype: WriteDtype, weights: ReadonlyMap<string, Tensor>,
   atp: ReadonlyMap<string, Tensor> | null, extraInfo: Record<string, unknown>): ExportResult {
-  mkdirSync(dst, { recursive: true });
+  clearOutput(dst);
   const files: string[] = [];
   const model = join(dst, "model.safetensors");
   saveSafetensorsFile(model, [...weights], { dtype, metadata: { format: "pt" } });
@@ -47,4 +48,18 @@ export function writeModelFolder(src: string, dst: string, dtype: WriteDtype, we
   }
   const bytes = files.reduce((s, f) => s + statSync(f).size, 0);
   return { files, bytes };
+}
+
+/**
+ * Makes dst ready for a model folder. A training run is refused (its f32 weights would be lost, and a
+ * later --resume would pair the copy's weights with the run's optimizer state); a previous copy's files
+ * are removed first, so none of them outlives this write (an ATP file or a tokenizer file the new
+ * source lacks would otherwise be loaded with it). Files of other names are left alone.
+ */
+function clearOutput(dst: string): void {
+  for (const f of [STATE_FILE, OPTIMIZER_FILE]) {
+    if (existsSync(join(dst, f))) throw new Error(`${dst}: holds a training run (${f}); write the copy to another folder`);
+  }
+  mkdirSync(dst, { recursive: true });
+  for (const f of ["model.safetensors", INDEX_FILE, ATP_FILE, "config.json", ...COPIED_FILES]) rmSync(join(dst, f), { force: true });
 }

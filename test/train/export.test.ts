@@ -1,7 +1,7 @@
 // `vlmc export`: the compact copy holds the same model in bf16 (every weight equal to its bf16
 // rounding, computed here by hand), keeps tokenizer and ATP modules, drops the training state, and
 // refuses to overwrite its source.
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -46,5 +46,19 @@ describe("export", () => {
     expect(new Set(dtypes.values())).toEqual(new Set(["BF16"]));
     expect(() => exportVlmDir(out, out, "BF16")).toThrow(/different folder/);
     expect(() => exportVlmDir(join(out, "nope"), tmp(), "BF16")).toThrow(/model folder not found/);
+
+    // a copy written over a previous one keeps none of its files: the plain model's copy has no ATP
+    // modules, and no tokenizer file its source lacks; a file of another name stays
+    writeFileSync(join(out, "special_tokens_map.json"), "{}");
+    writeFileSync(join(out, "notes.txt"), "mine");
+    const before = readFileSync(join(base, "model.safetensors"));
+    exportVlmDir(base, out, "F32");
+    expect(existsSync(join(out, "atp.safetensors"))).toBe(false);
+    expect(existsSync(join(out, "special_tokens_map.json"))).toBe(existsSync(join(base, "special_tokens_map.json")));
+    expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine");
+    expect(loadVlmDir(out).info.atp).toBeUndefined();
+    // a training run is never written over: its weights stay as they were
+    expect(() => exportVlmDir(out, base, "BF16")).toThrow(/holds a training run \(trainer_state\.json\)/);
+    expect(readFileSync(join(base, "model.safetensors")).equals(before)).toBe(true);
   });
 });
