@@ -54,11 +54,16 @@ interface Timed { model: LlavaForCausalLM; vocab: Vocab; hooks: VlmHooks | undef
 
 /** Every method's prefill timed round by round (one question per round, every method on it in turn, after
  * a warm-up round), medians over the rounds: a slow minute on this shared machine slows them all alike,
- * where timing one method after another would hand it to whichever ran then. */
+ * where timing one method after another would hand it to whichever ran then. The order rotates from
+ * round to round, so every method follows every other equally often. */
 function interleavedPrefill(subjects: readonly Timed[], seed: number, rounds: number): { prefill_ms: number; llm_prefill_ms: number }[] {
   const total = subjects.map((): number[] => []), llm = subjects.map((): number[] => []);
+  const n = subjects.length;
   for (let i = 0; i <= rounds; i++) {
-    subjects.forEach((s, j) => {
+    // each round starts one subject later: the run right after the full model's pays for its garbage
+    // (measured: ~6% on the next method's decoder time), so no method may always be the one that follows it
+    Array.from({ length: n }, (_, k) => (i + k) % n).forEach((j) => {
+      const s = subjects[j];
       const t = timePrefill(s.model, s.vocab, "test", seed, i, 0, s.hooks);
       if (i === 0) return; // warm-up
       total[j].push(t.prefill_ms);
