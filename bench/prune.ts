@@ -144,7 +144,8 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
     const r = evalWith(hooks, atp.model, atp.vocab);
     const e = entry("ATP", name, r, atp.model, hooks, true, atp.vocab);
     entries.push(e);
-    if (name === "atp-25" || name === "atp-15") targets.add(Math.round(e.kept_fraction * 1000) / 1000);
+    // the baselines at each budgeted model's own kept fraction (atp-25, atp-15, atp-22 ...), not the ablations'
+    if (/^atp-\d+$/.test(name)) targets.add(Math.round(e.kept_fraction * 1000) / 1000);
   }
   for (const target of [...targets].sort()) {
     const ratio = fastVRatioFor(target, nL);

@@ -2,7 +2,7 @@
 // timing rounds filled in for every entry (the full model the 1.00x reference), and the FLOPs cut
 // counted both ways (pruning before the deciding layer's MLP saves more, never less; merging, which
 // reads the dropped tokens' states, drops between layers, so both counts agree).
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -16,9 +16,12 @@ describe("bench prune", () => {
     const models = mkdtempSync(join(tmpdir(), "vlmc-prune-bench-"));
     const full = join(models, "full");
     await runRecipe({ recipe: "vlm", out: full, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 0 }, ...quiet });
-    await runRecipe({ recipe: "atp", out: join(models, "atp-t"), overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init: full, atp_layers: "0" }, ...quiet });
-    const r = runPruneBench({ models, n: 2, targets: [0.4], log: () => {} });
-    expect(r.entries.map((e) => e.method)).toEqual(["full", "ATP", "FastV", "FastV+merge", "PyramidDrop"]);
+    await runRecipe({ recipe: "atp", out: join(models, "atp-30"), overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init: full, atp_layers: "0" }, ...quiet });
+    symlinkSync(join(models, "atp-30"), join(models, "atp-30-nosap")); // an ablation's name: no baselines of its own
+    // no extra targets: the baselines run once, at the budgeted ATP model's own kept fraction
+    const r = runPruneBench({ models, n: 2, targets: [], log: () => {} });
+    expect(r.entries.map((e) => e.method)).toEqual(["full", "ATP", "ATP", "FastV", "FastV+merge", "PyramidDrop"]);
+    expect(r.entries.map((e) => e.setting).slice(1, 3)).toEqual(["atp-30", "atp-30-nosap"]);
     expect(r.entries[0].prefill_speedup).toBe(1);
     expect(r.entries[0].llm_prefill_speedup).toBe(1);
     for (const e of r.entries) {
