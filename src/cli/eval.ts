@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { existsSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { formatDemo, runDemo } from "../eval/demo.js";
+import { formatDemo, keptNote, runDemo } from "../eval/demo.js";
 import { readImage, writePng } from "../data/image-io.js";
 import { showAtp } from "../eval/show-atp.js";
 import { colourAttention } from "../eval/diagnose.js";
@@ -99,7 +99,7 @@ export function registerEvalCommands(program: Command): void {
       if (opts.json) { console.log(JSON.stringify(r, null, 2)); return; }
       console.log(r.answer === "" ? "(no answer: the model ended its reply at once)" : r.answer);
       const z = r.compression;
-      const tokens = z === undefined ? `${r.tokens.vision} vision` : `image compressed into ${z.voco_tokens} VoCo token(s) (${(z.flops / 1e9).toFixed(3)} GFLOPs, ${z.ms.toFixed(0)} ms, cache ${r.kv_cache_bytes} bytes)`;
+      const tokens = z === undefined ? `${r.tokens.vision} vision${keptNote(r.vision_per_layer, r.tokens.vision)}` : `image compressed into ${z.voco_tokens} VoCo token(s) (${(z.flops / 1e9).toFixed(3)} GFLOPs, ${z.ms.toFixed(0)} ms, cache ${r.kv_cache_bytes} bytes)`;
       console.error(`tokens: ${tokens}, ${r.tokens.prompt} prompt, ${r.tokens.generated} generated | ${(r.flops / 1e9).toFixed(3)} GFLOPs | ${r.ms.total.toFixed(0)} ms (prefill ${r.ms.prefill.toFixed(0)}, decode ${r.ms.decode.toFixed(0)}) | ${describeKernels()}`);
     });
 

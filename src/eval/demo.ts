@@ -43,7 +43,7 @@ const kib = (b: number): string => `${(b / 1024).toFixed(b < 10240 ? 1 : 0)} KiB
 const mflops = (f: number): string => `${(f / 1e6).toFixed(f < 1e7 ? 1 : 0)} MFLOPs`;
 
 /** " (kept per layer: 144 36 36 ...)" when some layer saw fewer vision tokens than the image has. */
-const pruned = (perLayer: readonly number[], all: number): string =>
+export const keptNote = (perLayer: readonly number[], all: number): string =>
   perLayer.some((n) => n < all) ? ` (kept per layer: ${perLayer.join(" ")})` : "";
 
 export function formatDemo(rows: readonly DemoRow[]): string {
@@ -56,7 +56,7 @@ export function formatDemo(rows: readonly DemoRow[]): string {
       const head = `  ${a.model.padEnd(width)} ${(a.answer || "(none)").padEnd(10)} ${a.correct ? "✓" : "✗"}  `;
       const z = x.compression;
       lines.push(head + (z === undefined
-        ? `${x.tokens.vision} vision${pruned(x.vision_per_layer, x.tokens.vision)} + ${x.tokens.prompt - x.tokens.vision} text tokens, KV cache ${kib(x.kv_cache_bytes)}, ${mflops(x.flops)}, ${x.ms.total.toFixed(0)} ms`
+        ? `${x.tokens.vision} vision${keptNote(x.vision_per_layer, x.tokens.vision)} + ${x.tokens.prompt - x.tokens.vision} text tokens, KV cache ${kib(x.kv_cache_bytes)}, ${mflops(x.flops)}, ${x.ms.total.toFixed(0)} ms`
         : `${z.voco_tokens} VoCo + ${x.tokens.prompt - z.voco_tokens} text tokens, VoCo cache ${kib(x.kv_cache_bytes)}, ` +
           `${mflops(x.flops - z.flops)} + ${mflops(z.flops)} once to compress, ${(x.ms.total - z.ms).toFixed(0)} + ${z.ms.toFixed(0)} ms`));
     }
