@@ -12,6 +12,7 @@ import { pdropHooks } from "../src/compress/baselines/pdrop.js";
 import { keptByType, keptFraction, keptPerLayer, type KeptSpread } from "../src/eval/kept.js";
 import { hooksFor } from "../src/eval/method.js";
 import { timePrefill } from "../src/eval/report.js";
+import { pairedDifference } from "../src/eval/paired.js";
 import { evaluateVqa, type EvalResult } from "../src/eval/vqa.js";
 import { decoderFlops } from "../src/model/flops.js";
 import type { Vocab } from "../src/data/vocab.js";
@@ -30,6 +31,9 @@ export interface PruneEntry {
   accuracy: number;
   per_type: Record<string, number>;
   relative_accuracy_loss: number;
+  /** Standard error of relative_accuracy_loss: the paired per-question difference against the full model
+   * (same questions), divided by the full model's accuracy. */
+  relative_accuracy_loss_se: number;
   /** LLM prefill FLOPs per question, and the reduction of the part spent on vision tokens. */
   llm_flops: number;
   flops_reduction: number;
@@ -126,7 +130,8 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
     timed.push({ model: m, vocab: v, hooks });
     return {
       method, setting, kept_fraction: keptFraction(r.stats), kept_per_layer: keptPerLayer(r.stats), accuracy: r.accuracy, per_type: r.per_type,
-      relative_accuracy_loss: (full.accuracy - r.accuracy) / full.accuracy, llm_flops: f,
+      relative_accuracy_loss: (full.accuracy - r.accuracy) / full.accuracy,
+      relative_accuracy_loss_se: pairedDifference(full.results, r.results).se / full.accuracy, llm_flops: f,
       flops_reduction: 1 - (f - textOnly) / (fFull - textOnly),
       flops_reduction_between_layers: 1 - (fBetween - textOnly) / (fFull - textOnly),
       prefill_ms: NaN, prefill_speedup: NaN, llm_prefill_ms: NaN, llm_prefill_speedup: NaN, // set by the timing rounds below
@@ -175,8 +180,9 @@ export function runPruneBench(o: PruneBenchOptions): { entries: PruneEntry[]; n_
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export function formatPruneTable(r: { entries: PruneEntry[]; n_questions: number }): string {
-  const head = ["method", "setting", "kept", "accuracy", "rel. loss", "vision FLOPs cut", "(between layers)", "prefill ms", "speed-up", "LLM ms", "LLM speed-up"];
-  const rows = r.entries.map((e) => [e.method, e.setting, pct(e.kept_fraction), pct(e.accuracy), pct(e.relative_accuracy_loss), pct(e.flops_reduction),
+  const head = ["method", "setting", "kept", "accuracy", "rel. loss ± SE", "vision FLOPs cut", "(between layers)", "prefill ms", "speed-up", "LLM ms", "LLM speed-up"];
+  const rows = r.entries.map((e) => [e.method, e.setting, pct(e.kept_fraction), pct(e.accuracy),
+    `${pct(e.relative_accuracy_loss)} ± ${(100 * e.relative_accuracy_loss_se).toFixed(1)}`, pct(e.flops_reduction),
     pct(e.flops_reduction_between_layers), e.prefill_ms.toFixed(1), `${e.prefill_speedup.toFixed(2)}x`, e.llm_prefill_ms.toFixed(1), `${e.llm_prefill_speedup.toFixed(2)}x`]);
   const all = [head, ...rows];
   const w = head.map((_, j) => Math.max(...all.map((x) => x[j].length)));

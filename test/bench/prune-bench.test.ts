@@ -31,6 +31,9 @@ describe("bench prune", () => {
       expect(Number.isFinite(e.prefill_speedup) && Number.isFinite(e.llm_prefill_speedup), e.method).toBe(true);
       expect(e.flops_reduction, e.method).toBeGreaterThanOrEqual(e.flops_reduction_between_layers - 1e-12);
     }
+    // the full model against itself: no noise (a relative figure, undefined if the tiny model answers nothing right)
+    expect(r.entries[0].relative_accuracy_loss_se).toBe(r.entries[0].accuracy > 0 ? 0 : NaN);
+    for (const e of r.entries) expect(typeof e.relative_accuracy_loss_se, e.method).toBe("number");
     const by = (m: string) => r.entries.find((e) => e.method === m)!;
     expect(by("FastV").flops_reduction).toBeGreaterThan(by("FastV").flops_reduction_between_layers);
     expect(by("FastV+merge").flops_reduction).toBeCloseTo(by("FastV+merge").flops_reduction_between_layers, 12);
