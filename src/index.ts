@@ -80,5 +80,6 @@ export { loadVlmDir, saveVlmDir } from "./train/model-dir.js";
 export { exportVlmDir } from "./train/export.js";
 export { averageVlmDirs } from "./train/average.js";
 export { evaluateVqa } from "./eval/vqa.js";
+export { pairedDifference } from "./eval/paired.js";
 export { runEvalReport } from "./eval/report.js";
 export { askImage } from "./eval/ask.js";
