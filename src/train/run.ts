@@ -70,10 +70,10 @@ export async function runRecipe(o: RunOptions): Promise<{ result: TrainResult; c
     if (o.resume !== undefined) {
       const loaded = loadVlmDir(o.resume);
       loaded.model.model.vision_tower.setTrainable(false);
-      task = vlmTask(c, loaded.model, loaded.vocab, o.recipe, o.resume);
+      task = vlmTask(c, loaded.model, loaded.vocab, { recipe: o.recipe, atpFrom: o.resume, log });
     } else {
       const vocab = vocabFor(c);
-      task = vlmTask(c, newVlm(c, vocab, log), vocab, o.recipe);
+      task = vlmTask(c, newVlm(c, vocab, log), vocab, { recipe: o.recipe, log });
     }
   }
   log(`parameters: ${(task.model.numParameters() / 1e6).toFixed(2)}M, trainable ${(task.model.trainableParameters().reduce((s, [, p]) => s + p.size, 0) / 1e6).toFixed(2)}M`);

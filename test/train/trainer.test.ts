@@ -162,6 +162,12 @@ describe("trainer", () => {
     await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "0", atp_sap_strides: "2,x" }, ...quiet })).rejects.toThrow(/atp_sap_strides "2,x" must be/);
     await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "0", atp_lambda_target: -1 }, ...quiet })).rejects.toThrow(/atp_lambda_target must be >= 0/);
     await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "1" }, ...quiet })).rejects.toThrow(/below the last decoder layer/);
+    await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "0", atp_target: 1.5 }, ...quiet })).rejects.toThrow(/atp_target 1.5: the target kept fraction must be in \(0, 1\]/);
+    await expect(runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, init, atp_layers: "0", atp_target_tokens: 100_000 }, ...quiet })).rejects.toThrow(/--target-tokens 100000 \(of \d+ vision tokens\)/);
+    // below the floor (tiny: 2 layers, layer 0 sees every token, so at least 1/2): trains, with a warning
+    const said: string[] = [];
+    await runRecipe({ recipe: "atp", out: tmp(), overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init, atp_layers: "0", atp_target: 0.3 }, quiet: true, log: (l) => said.push(l) });
+    expect(said.filter((l) => l.startsWith("warning: atp_target 0.3 is below 0.500"))).toHaveLength(1);
     // no atp_layers: the depth-aware default, after layer 0 only on tiny's 2 layers
     const byDefault = tmp();
     await runRecipe({ recipe: "atp", out: byDefault, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init }, ...quiet });

@@ -231,7 +231,9 @@ function loadVisionInto(model: LlavaForCausalLM, dir: string, log: (l: string) =
   log(`vision tower loaded from ${dir}`);
 }
 
-export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vocab, recipe = "vlm", atpFrom?: string): TrainTask {
+export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vocab,
+  o: { recipe?: string; atpFrom?: string; log?: (l: string) => void } = {}): TrainTask {
+  const { recipe = "vlm", atpFrom, log = () => {} } = o;
   const difficulty = DIFFICULTIES[cfg.difficulty as DifficultyName];
   if (difficulty === undefined) throw new Error(`difficulty "${cfg.difficulty}" is not one of ${Object.keys(DIFFICULTIES).join(", ")}`);
   const size = model.vcfg.vision.image_size;
@@ -250,6 +252,7 @@ export function vlmTask(cfg: VlmRecipeConfig, model: LlavaForCausalLM, vocab: Vo
   if (atpCfg !== null && (cfg.voco_mask || cfg.pool_tokens > 0)) throw new Error("atp cannot be combined with voco_mask or pool_tokens here");
   const atp = atpCfg === null ? null : loadAtpModules(atpFrom ?? cfg.init, atpCfg, cfg.seed);
   if (atpCfg !== null && atpCfg.layers.some((l) => l >= nL - 1)) throw new Error(`atp_layers must be below the last decoder layer (${nL - 1})`);
+  if (atpCfg !== null) checkAtpTarget(atpCfg.targetFraction, cfg.atp_target_tokens, visionTokens, atpCfg.layers, nL, log);
   const soft = atp === null ? null : new AtpHooks(atp, atpCfg!, "soft", nL, grid);
   const hard = atp === null ? null : new AtpHooks(atp, atpCfg!, "hard", nL, grid);
   if (atp !== null && cfg.atp_freeze_llm) model.setTrainable(false); // the paper's frozen variant: only ATP modules learn
@@ -427,4 +430,16 @@ function parseTypeList<A extends string>(field: string, spec: string, also: read
 /** The block of micro-batch `index` (every micro-batch of an optimizer step shares its step's block). */
 export function typeBlockAt(blocks: readonly (QuestionType | "all")[], index: number, blockSteps: number, gradAccum: number): QuestionType | "all" {
   return blocks.length === 0 ? "all" : blocks[Math.floor(index / (blockSteps * gradAccum)) % blocks.length];
+}
+
+/** A budget outside (0, 1] is an error; one below the floor of the layers that run before the first ATP
+ * decision (they see every token) cannot be reached, and training says so rather than chase it. */
+function checkAtpTarget(fraction: number, tokens: number, visionTokens: number, layers: readonly number[], nL: number, log: (l: string) => void): void {
+  const asked = tokens > 0 ? `--target-tokens ${tokens} (of ${visionTokens} vision tokens)` : `atp_target ${fraction}`;
+  if (!(fraction > 0 && fraction <= 1)) throw new Error(`${asked}: the target kept fraction must be in (0, 1]`);
+  const floor = (Math.min(...layers) + 1) / nL;
+  if (fraction < floor) {
+    const first = Math.min(...layers), full = first === 0 ? "layer 0 sees" : `layers 0-${first} see`;
+    log(`warning: ${asked} is below ${floor.toFixed(3)}, the least an average over the ${nL} layers can keep when ${full} every vision token: the budget cannot be met`);
+  }
 }
