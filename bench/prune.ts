@@ -17,6 +17,7 @@ import { evaluateVqa, type EvalResult } from "../src/eval/vqa.js";
 import { decoderFlops } from "../src/model/flops.js";
 import type { Vocab } from "../src/data/vocab.js";
 import type { LlavaForCausalLM, VlmHooks } from "../src/model/vlm.js";
+import { Rng } from "../src/tensor/random.js";
 import { Tensor } from "../src/tensor/tensor.js";
 import { loadVlmDir, methodOf, type LoadedVlm } from "../src/train/model-dir.js";
 import { scatterSvg } from "./svg-plot.js";
@@ -58,15 +59,15 @@ interface Timed { model: LlavaForCausalLM; vocab: Vocab; hooks: VlmHooks | undef
 
 /** Every method's prefill timed round by round (one question per round, every method on it in turn, after
  * a warm-up round), medians over the rounds: a slow minute on this shared machine slows them all alike,
- * where timing one method after another would hand it to whichever ran then. The order rotates from
- * round to round, so every method follows every other equally often. */
+ * where timing one method after another would hand it to whichever ran then. The order is shuffled
+ * every round, so no method always follows the same one. */
 function interleavedPrefill(subjects: readonly Timed[], seed: number, rounds: number): { prefill_ms: number; llm_prefill_ms: number }[] {
   const total = subjects.map((): number[] => []), llm = subjects.map((): number[] => []);
-  const n = subjects.length;
+  const rng = new Rng(seed + 1);
   for (let i = 0; i <= rounds; i++) {
-    // each round starts one subject later: the run right after the full model's pays for its garbage
-    // (measured: ~6% on the next method's decoder time), so no method may always be the one that follows it
-    Array.from({ length: n }, (_, k) => (i + k) % n).forEach((j) => {
+    // a fresh order each round (seeded): the run right after the full model's pays for its garbage, so
+    // no method may always be the one that follows it (a rotation would keep every method's successor)
+    shuffled(subjects.length, rng).forEach((j) => {
       const s = subjects[j];
       const t = timePrefill(s.model, s.vocab, "test", seed, i, 0, s.hooks);
       if (i === 0) return; // warm-up
@@ -75,6 +76,16 @@ function interleavedPrefill(subjects: readonly Timed[], seed: number, rounds: nu
     });
   }
   return subjects.map((_, j) => ({ prefill_ms: median(total[j]), llm_prefill_ms: median(llm[j]) }));
+}
+
+/** 0..n-1 in a uniformly random order (Fisher-Yates). */
+export function shuffled(n: number, rng: Rng): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
 }
 
 function llmFlops(model: LlavaForCausalLM, r: EvalResult, betweenLayers = false): number {

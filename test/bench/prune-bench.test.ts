@@ -6,7 +6,8 @@ import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatPruneTable, runPruneBench } from "../../bench/prune.js";
+import { formatPruneTable, runPruneBench, shuffled } from "../../bench/prune.js";
+import { Rng } from "../../src/tensor/random.js";
 import { runRecipe } from "../../src/train/run.js";
 
 const quiet = { quiet: true, log: () => {} };
@@ -40,4 +41,15 @@ describe("bench prune", () => {
     expect(by("ATP").kept_by_type).toBeDefined();
     expect(formatPruneTable(r)).toContain("LLM speed-up");
   }, 120_000);
+
+  it("times the methods in a fresh order each round, so none always follows the full model", () => {
+    const rng = new Rng(1), after0 = new Set<number>();
+    for (let round = 0; round < 60; round++) {
+      const order = shuffled(5, rng);
+      expect([...order].sort()).toEqual([0, 1, 2, 3, 4]);
+      const at = order.indexOf(0);
+      if (at < 4) after0.add(order[at + 1]);
+    }
+    expect(after0).toEqual(new Set([1, 2, 3, 4]));
+  });
 });
