@@ -10,7 +10,7 @@ import type { AtpConfig } from "../compress/atp/config.js";
 import { loadSafetensorsFile, type WriteDtype } from "../model/safetensors.js";
 import { Tensor } from "../tensor/tensor.js";
 import { ATP_FILE } from "./atp-files.js";
-import { COPIED_FILES, writeModelFolder, type ExportResult } from "./export.js";
+import { COPIED_FILES, placeOf, writeModelFolder, type ExportResult } from "./export.js";
 import { loadVlmDir, methodOf, type LoadedVlm } from "./model-dir.js";
 
 /** `vlmc` fields that change what the model computes; the rest (budget, loss weights) only shaped training. */
@@ -22,10 +22,10 @@ export function averageVlmDirs(srcs: readonly string[], dst: string, dtype: Writ
   if (srcs.length < 2) throw new Error(`averaging needs at least two model folders, got ${srcs.length}`);
   const seen = new Set<string>();
   for (const s of srcs) {
-    if (seen.has(resolve(s))) throw new Error(`${s}: listed twice (a folder counted twice would weigh double)`);
-    seen.add(resolve(s));
+    if (seen.has(placeOf(s))) throw new Error(`${s}: listed twice (a folder counted twice would weigh double)`);
+    seen.add(placeOf(s));
   }
-  if (seen.has(resolve(dst))) throw new Error(`${dst}: the output must be a folder other than the ones averaged`);
+  if (seen.has(placeOf(dst))) throw new Error(`${dst}: the output must be a folder other than the ones averaged`);
   const loaded = srcs.map((s) => loadVlmDir(s)); // validates every folder before anything is written
   for (let i = 1; i < srcs.length; i++) checkSameModel(srcs[0], loaded[0], srcs[i], loaded[i]);
   const weights = meanOf(srcs.map((s, i) => [s, loaded[i].model.stateDict()] as const), "model.safetensors");

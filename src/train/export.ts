@@ -1,7 +1,7 @@
 // Compact copies of model folders for shipping: the weights in f16/bf16, the training state
 // (optimizer.safetensors, trainer_state.json) left behind, ATP modules carried along, and a note of
 // where the copy came from in config.json's `vlmc` block. The copy loads like the original.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { INDEX_FILE, loadSafetensorsFile, saveSafetensorsFile, type WriteDtype } from "../model/safetensors.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -17,7 +17,7 @@ export interface ExportResult {
 }
 
 export function exportVlmDir(src: string, dst: string, dtype: WriteDtype, extraInfo: Record<string, unknown> = {}): ExportResult {
-  if (resolve(src) === resolve(dst)) throw new Error(`${dst}: export needs a different folder from its source`);
+  if (placeOf(src) === placeOf(dst)) throw new Error(`${dst}: export needs a different folder from its source`);
   const loaded = loadVlmDir(src); // validates config, tokenizer and weights before anything is written
   const atp = join(src, ATP_FILE);
   const atpTensors = existsSync(atp) ? loadSafetensorsFile(atp).tensors : null;
@@ -48,6 +48,11 @@ export function writeModelFolder(src: string, dst: string, dtype: WriteDtype, we
   }
   const bytes = files.reduce((s, f) => s + statSync(f).size, 0);
   return { files, bytes };
+}
+
+/** The folder a path names, symlinks followed where it exists (a link to a source is that source). */
+export function placeOf(p: string): string {
+  return existsSync(p) ? realpathSync(p) : resolve(p);
 }
 
 /**

@@ -1,7 +1,7 @@
 // `vlmc average`: every weight of the averaged folder (model and ATP modules) is the mean of the
 // sources' weights, computed here by hand; folders of different models, a folder listed twice and an
 // output over a source are refused with the offending folder named.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -58,6 +58,11 @@ describe("average", () => {
     expect(() => averageVlmDirs([atp[0]], tmp(), "F32")).toThrow(/at least two/);
     expect(() => averageVlmDirs([atp[0], atp[0]], tmp(), "F32")).toThrow(/listed twice/);
     expect(() => averageVlmDirs([atp[0], atp[1]], atp[1], "F32")).toThrow(/other than the ones averaged/);
+    // a symlink is the folder it names: counted twice, or an output over a source, all the same
+    const link = join(tmp(), "link");
+    symlinkSync(atp[1], link);
+    expect(() => averageVlmDirs([atp[0], atp[1], link], tmp(), "F32")).toThrow(/listed twice/);
+    expect(() => averageVlmDirs([atp[0], atp[1]], link, "F32")).toThrow(/other than the ones averaged/);
     expect(() => averageVlmDirs([atp[0], base], tmp(), "F32")).toThrow(new RegExp(`${base}: vlmc.recipe`));
     const otherLayers = tmp();
     await runRecipe({ recipe: "atp", out: otherLayers, overrides: { preset: "tiny", steps: 1, batch_size: 2, eval_every: 0, init: base, atp_layers: "0", atp_sap_strides: "2" }, ...quiet });

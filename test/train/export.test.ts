@@ -1,7 +1,7 @@
 // `vlmc export`: the compact copy holds the same model in bf16 (every weight equal to its bf16
 // rounding, computed here by hand), keeps tokenizer and ATP modules, drops the training state, and
 // refuses to overwrite its source.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -45,6 +45,9 @@ describe("export", () => {
     const { dtypes } = loadSafetensorsFile(join(out, "model.safetensors"));
     expect(new Set(dtypes.values())).toEqual(new Set(["BF16"]));
     expect(() => exportVlmDir(out, out, "BF16")).toThrow(/different folder/);
+    const link = join(tmp(), "link");
+    symlinkSync(out, link);
+    expect(() => exportVlmDir(out, link, "BF16")).toThrow(/different folder/); // a link to the source is the source
     expect(() => exportVlmDir(join(out, "nope"), tmp(), "BF16")).toThrow(/model folder not found/);
 
     // a copy written over a previous one keeps none of its files: the plain model's copy has no ATP
