@@ -8,7 +8,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { methodOf, loadVlmDir } from "../src/train/model-dir.js";
 import { hooksFor } from "../src/eval/method.js";
-import { evaluateVqa } from "../src/eval/vqa.js";
+import { pairedDifference, type PairedDifference } from "../src/eval/paired.js";
+import { evaluateVqa, type QuestionResult } from "../src/eval/vqa.js";
 import { presetConfig, type PresetName } from "../src/model/presets.js";
 import { LlavaForCausalLM } from "../src/model/vlm.js";
 import { Rng } from "../src/tensor/random.js";
@@ -40,18 +41,30 @@ export interface VocoBenchResult {
   voco_pool_retention: Record<string, number>;
   cached_inference: Record<string, CachedInferenceResult[]>;
   n_questions: number;
+  /** Per N: VoCo's accuracy minus average pooling's on the same questions, with its paired standard
+   * error (is "VoCo beats pooling at equal N" more than noise?); the same for the pooled-start VoCo. */
+  voco_minus_avgpool: Record<string, PairedDifference>;
+  voco_pool_minus_avgpool: Record<string, PairedDifference>;
 }
 
-function evalDir(dir: string, n: number, seed: number, maskOverride?: boolean): { accuracy: number; n: number } {
+function evalDir(dir: string, n: number, seed: number, maskOverride?: boolean): { accuracy: number; n: number; results: QuestionResult[] } {
   const { model, vocab, info } = loadVlmDir(dir);
   const m = methodOf(info);
   if (maskOverride !== undefined) m.vocoMask = maskOverride;
   const r = evaluateVqa(model, vocab, { split: "test", n, seed, hooks: hooksFor(m, model, dir), vocoTokens: m.vocoTokens });
-  return { accuracy: r.accuracy, n: r.n };
+  return { accuracy: r.accuracy, n: r.n, results: r.results };
 }
 
-export function vocoAccuracy(modelsDir: string, n: number, log: (l: string) => void, seed = 0): { acc: VocoAccuracy; questions: number } {
+export interface VocoAccuracyRun {
+  acc: VocoAccuracy;
+  questions: number;
+  /** Per-question results of each voco-N / pool-N / voco-pool-N folder, by folder name. */
+  results: Record<string, QuestionResult[]>;
+}
+
+export function vocoAccuracy(modelsDir: string, n: number, log: (l: string) => void, seed = 0): VocoAccuracyRun {
   const acc: VocoAccuracy = { upper: null, lower: null, voco: {}, avgpool: {}, voco_pool: {} };
+  const results: Record<string, QuestionResult[]> = {};
   let questions = 0;
   const upper = join(modelsDir, "upper");
   if (existsSync(upper) && !skipUnfinished(upper, "upper", log)) {
@@ -65,9 +78,21 @@ export function vocoAccuracy(modelsDir: string, n: number, log: (l: string) => v
     log(`${name}`);
     const r = evalDir(join(modelsDir, name), n, seed);
     (m[1] === "voco" ? acc.voco : m[1] === "pool" ? acc.avgpool : acc.voco_pool)[m[2]] = r.accuracy;
+    results[name] = r.results;
     questions = r.n;
   }
-  return { acc, questions };
+  return { acc, questions, results };
+}
+
+/** For every N with both a `${kind}-N` and a `pool-N` folder: kind's accuracy minus pooling's, paired. */
+export function minusAvgPool(results: Record<string, QuestionResult[]>, kind: "voco" | "voco-pool"): Record<string, PairedDifference> {
+  const out: Record<string, PairedDifference> = {};
+  for (const [name, r] of Object.entries(results)) {
+    const m = new RegExp(`^${kind}-(\\d+)$`).exec(name);
+    const pool = m === null ? undefined : results[`pool-${m[1]}`];
+    if (m !== null && pool !== undefined) out[m[1]] = pairedDifference(r, pool);
+  }
+  return out;
 }
 
 export function retention(score: number, upper: number | null, lower: number | null): number {
@@ -111,7 +136,8 @@ export function framesInContext(preset: PresetName, tokens: readonly number[], c
 }
 
 export function runVocoBench(o: { models?: string; n: number; presets: PresetName[]; tokens: number[]; log: (l: string) => void }): VocoBenchResult {
-  const { acc, questions } = o.models !== undefined ? vocoAccuracy(o.models, o.n, o.log) : { acc: { upper: null, lower: null, voco: {}, avgpool: {}, voco_pool: {} }, questions: 0 };
+  const { acc, questions, results } = o.models !== undefined ? vocoAccuracy(o.models, o.n, o.log)
+    : { acc: { upper: null, lower: null, voco: {}, avgpool: {}, voco_pool: {} }, questions: 0, results: {} };
   const retentions = (byN: Record<string, number>) => Object.fromEntries(Object.entries(byN).map(([k, v]) => [k, retention(v, acc.upper, acc.lower)]));
   const ret = retentions(acc.voco), poolRet = retentions(acc.avgpool), vocoPoolRet = retentions(acc.voco_pool);
   const costs = Object.fromEntries(o.presets.map((p) => [p, vocoCosts(p, o.tokens, o.log)]));
@@ -119,7 +145,8 @@ export function runVocoBench(o: { models?: string; n: number; presets: PresetNam
     accuracy: o.models !== undefined ? videoAccuracy(o.models, Math.max(1, Math.round(o.n / 4)), o.log) : {},
     frames_in_context: Object.fromEntries(o.presets.map((p) => [p, framesInContext(p, [2, 8])])),
   };
-  return { accuracy: { ...acc, ...acc.voco }, retention: ret, avgpool_retention: poolRet, voco_pool_retention: vocoPoolRet, cached_inference: costs, n_questions: questions, video };
+  return { accuracy: { ...acc, ...acc.voco }, retention: ret, avgpool_retention: poolRet, voco_pool_retention: vocoPoolRet, cached_inference: costs, n_questions: questions, video,
+    voco_minus_avgpool: minusAvgPool(results, "voco"), voco_pool_minus_avgpool: minusAvgPool(results, "voco-pool") };
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`);
@@ -134,6 +161,11 @@ export function formatVocoTable(r: VocoBenchResult): string {
     for (const N of Ns) {
       lines.push(`${N.padStart(6)}  ${pct(r.accuracy.voco[N]).padStart(8)}  ${pct(r.retention[N]).padStart(9)}  ${pct(r.accuracy.avgpool[N]).padStart(12)}  ${pct(r.avgpool_retention[N]).padStart(9)}` +
         `  ${pct(r.accuracy.voco_pool[N]).padStart(21)}  ${pct(r.voco_pool_retention[N]).padStart(9)}`);
+    }
+    const diff = (d: PairedDifference | undefined) => (d === undefined ? "-" : `${(100 * d.difference).toFixed(1)} ± ${(100 * d.se).toFixed(1)} points`);
+    for (const N of Ns) {
+      if (r.voco_minus_avgpool[N] === undefined && r.voco_pool_minus_avgpool[N] === undefined) continue;
+      lines.push(`N = ${N}: VoCo minus average pooling ${diff(r.voco_minus_avgpool[N])}; pooled-start VoCo minus average pooling ${diff(r.voco_pool_minus_avgpool[N])} (paired SE)`);
     }
     lines.push("");
   }
