@@ -12,7 +12,7 @@ import type { VlmHooks } from "../model/vlm.js";
 import { isSplit, SPLITS, type Split } from "../data/splits.js";
 import { makeExample } from "../data/stream.js";
 import { askImage } from "../eval/ask.js";
-import { formatEvalReport, formatTemplates, runEvalReport } from "../eval/report.js";
+import { formatEvalReport, formatTemplates, runEvalReport, type Baseline } from "../eval/report.js";
 import { describeKernels } from "../kernels/index.js";
 import type { WriteDtype } from "../model/safetensors.js";
 import { averageVlmDirs } from "../train/average.js";
@@ -34,8 +34,9 @@ export function registerEvalCommands(program: Command): void {
     .option("--out <file>", "also write the results JSON to this file")
     .option("--kind <kind>", "image or video (default: what the model was trained on)")
     .option("--voco-mask <on|off>", "override the VoCo mask of a model with <voco> tokens (off on a VoCo model: its upper bound; on for an upper-bound model: its lower bound)")
+    .option("--against <dir>", "also evaluate this model folder on the same questions (with its own method) and print the difference with its paired standard error")
     .option("--prune <spec>", "override the pruning: none (an ATP model with its modules off) or fastv:LAYER:RATIO[:merge|:merge-avg] (FastV after 0-based LAYER dropping RATIO of the vision tokens; :merge counts each dropped token into its most similar kept one, weighting keys by log size; :merge-avg also averages the merged states, as ToMe)")
-    .action((opts: { model: string; split: string; n: string; seed: string; json?: boolean; byTemplate?: boolean; out?: string; vocoMask?: string; kind?: string; prune?: string }) => {
+    .action((opts: { model: string; split: string; n: string; seed: string; json?: boolean; byTemplate?: boolean; out?: string; vocoMask?: string; kind?: string; prune?: string; against?: string }) => {
       if (!isSplit(opts.split)) throw new UsageError(`--split: "${opts.split}" is not one of ${SPLITS.join(", ")}`);
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got "${opts.seed}"`);
@@ -60,9 +61,10 @@ export function registerEvalCommands(program: Command): void {
       const videoVoco = kind === "video" && method.vocoMask ? method.vocoTokens : 0;
       const described = prune === null ? describeMethod(method) : prune.kind === "none" ? "full vision tokens (--prune none)" : `FastV after layer ${prune.afterLayer} dropping ${(100 * prune.ratio).toFixed(1)}% (--prune)`;
       console.error(`${describeKernels()}; method: ${described}${kind === "video" ? " (video)" : ""}`);
+      const against = opts.against === undefined ? undefined : baselineFor(opts.against, kind);
       const r = runEvalReport(model, vocab, {
         split: opts.split as Split, examples: parsePositiveInt("--n", opts.n), seed, hooks, vocoTokens: kind === "video" ? 0 : method.vocoTokens, kind, videoVocoTokens: videoVoco,
-        onProgress: evalProgress(),
+        onProgress: evalProgress(), against,
       });
       if (process.stderr.isTTY) process.stderr.write("\n");
       if (opts.out !== undefined) writeFileSync(opts.out, JSON.stringify(r, null, 2) + "\n");
@@ -189,6 +191,19 @@ export function registerEvalCommands(program: Command): void {
       console.log(`  colour word: ${r.colourWord.map((x) => x.toFixed(2)).join(" ")}`);
       console.log(`  last token:  ${r.lastToken.map((x) => x.toFixed(2)).join(" ")}`);
     });
+}
+
+/** The --against model with its own recorded method (pruning, VoCo tokens), as `vlmc eval` would run it. */
+function baselineFor(dir: string, kind: "image" | "video"): Baseline {
+  const { model, vocab, info } = loadVlmDir(dir);
+  const m = methodOf(info);
+  if (kind === "video" && !m.video) throw new UsageError(`--against ${dir}: an image model, and this evaluation is on video`);
+  return {
+    label: dir, model, vocab,
+    hooks: kind === "video" ? undefined : hooksFor(m, model, dir),
+    vocoTokens: kind === "video" ? 0 : m.vocoTokens,
+    videoVocoTokens: kind === "video" && m.vocoMask ? m.vocoTokens : 0,
+  };
 }
 
 function parseDtype(text: string): WriteDtype {

@@ -11,6 +11,7 @@ import type { LlavaForCausalLM, VlmHooks } from "../model/vlm.js";
 import { noGrad } from "../tensor/autograd.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { toVlmExample } from "../train/format.js";
+import { pairedDifference } from "./paired.js";
 import { blindBaseline, evaluateVqa } from "./vqa.js";
 import { keptByType, keptFraction, keptPerLayer, type KeptSpread } from "./kept.js";
 
@@ -37,6 +38,32 @@ export interface EvalReport {
   /** Per question template: accuracy, count, and the model's most frequent answer with its share
    * (a model that always says "yes" shows here, not in the per-type figures). */
   per_template: Record<string, TemplateStats>;
+  /** With a baseline (`vlmc eval --against DIR`): the baseline's accuracy on the same questions, and this
+   * model's accuracy minus it, paired per question, with its standard error. */
+  against?: AgainstReport;
+}
+
+export interface AgainstReport {
+  model: string;
+  accuracy: number;
+  per_type: Record<string, number>;
+  difference: number;
+  se: number;
+  /** (baseline - this) / baseline, as the benchmarks' relative_accuracy_loss, and its standard error. */
+  relative_accuracy_loss: number;
+  relative_accuracy_loss_se: number;
+  /** Questions one of the two answers right and the other wrong. */
+  disagreements: number;
+}
+
+/** A second model evaluated on the same questions, with its own method. */
+export interface Baseline {
+  label: string;
+  model: LlavaForCausalLM;
+  vocab: Vocab;
+  hooks?: VlmHooks;
+  vocoTokens?: number;
+  videoVocoTokens?: number;
 }
 
 export interface TemplateStats {
@@ -75,6 +102,7 @@ export interface ReportOptions {
   /** Training examples used to estimate the answer prior (default 2000). */
   priorExamples?: number;
   onProgress?: (done: number, total: number) => void;
+  against?: Baseline;
 }
 
 /** One prefill of timing question `index` (one image and its question, from seed 10,000 on): wall time
@@ -132,6 +160,17 @@ export function runEvalReport(model: LlavaForCausalLM, vocab: Vocab, o: ReportOp
     ...timing, kept_fraction: kept, kept_per_layer: keptPerLayer(r.stats),
     ...(kept < 1 ? { kept_by_type: keptByType(r.stats, r.results.map((q) => q.type)) } : {}),
     per_template: templateStats(r.results),
+    ...(o.against === undefined ? {} : { against: againstReport(r.results, o.against, o, seed, kind) }),
+  };
+}
+
+function againstReport(results: Parameters<typeof pairedDifference>[0], b: Baseline, o: ReportOptions, seed: number, kind: ExampleKind): AgainstReport {
+  const base = evaluateVqa(b.model, b.vocab, { split: o.split, n: o.examples, seed, hooks: b.hooks, vocoTokens: b.vocoTokens, kind, videoVocoTokens: b.videoVocoTokens, onProgress: o.onProgress });
+  const d = pairedDifference(results, base.results);
+  const disagreements = results.filter((q, i) => q.correct !== base.results[i].correct).length;
+  return {
+    model: b.label, accuracy: base.accuracy, per_type: base.per_type, difference: d.difference, se: d.se,
+    relative_accuracy_loss: -d.difference / base.accuracy, relative_accuracy_loss_se: d.se / base.accuracy, disagreements,
   };
 }
 
@@ -162,6 +201,13 @@ export function formatEvalReport(r: EvalReport): string {
           .map(([t, k]) => `${t} ${(100 * k.mean).toFixed(1)} ± ${(100 * k.std).toFixed(1)}%`).join(", ")}`]),
         `per question: ${(r.flops_per_question / 1e9).toFixed(3)} GFLOPs, prefill ${r.prefill_ms.toFixed(1)} ms, decode ${r.decode_ms_per_token.toFixed(2)} ms/token, KV cache ${(r.kv_cache_bytes / 1024).toFixed(0)} KiB`,
       ]),
+    ...(r.against === undefined ? [] : ["", formatAgainst(r.against)]),
   ];
   return lines.join("\n");
+}
+
+function formatAgainst(a: AgainstReport): string {
+  const pts = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`;
+  return `against ${a.model} on the same questions: ${(100 * a.accuracy).toFixed(1)}%; this model ${pts(a.difference)} ± ${(100 * a.se).toFixed(1)} points ` +
+    `(relative loss ${(100 * a.relative_accuracy_loss).toFixed(1)} ± ${(100 * a.relative_accuracy_loss_se).toFixed(1)}%; paired standard error, ${a.disagreements} questions answered differently)`;
 }

@@ -15,7 +15,8 @@ import { noGrad } from "../../src/tensor/autograd.js";
 import { KVCache } from "../../src/model/kv-cache.js";
 import { argmax, prefill } from "../../src/model/generate.js";
 import { formatEvalReport, runEvalReport, templateStats, type EvalReport } from "../../src/eval/report.js";
-import { summarize } from "../../src/eval/vqa.js";
+import { evaluateVqa, summarize } from "../../src/eval/vqa.js";
+import { fastVHooks } from "../../src/compress/baselines/fastv.js";
 import { loadVlmDir, type LoadedVlm } from "../../src/train/model-dir.js";
 import { runRecipe } from "../../src/train/run.js";
 
@@ -51,6 +52,28 @@ describe("eval", () => {
     expect(Object.values(r.per_template).reduce((n, t) => n + t.n, 0)).toBe(r.n);
     expect(r.blind_accuracy).toBeGreaterThan(0); // the prior answers yes/no questions half right
     expect(r.kv_cache_bytes).toBeGreaterThan(0);
+  });
+
+  it("--against: the baseline on the same questions, the paired difference and its SE by hand", async () => {
+    const o = { split: "val" as const, examples: 6, priorExamples: 200 };
+    const same = runEvalReport(tiny.model, tiny.vocab, { ...o, against: { label: "itself", model: tiny.model, vocab: tiny.vocab } });
+    expect(same.against).toMatchObject({ model: "itself", accuracy: same.accuracy, difference: 0, se: 0, disagreements: 0 });
+    // another model (another seed) against this one: d_i = this_i - other_i over the same questions,
+    // mean and sample sd / sqrt(n); this one runs FastV, so a method's hooks come along too
+    const otherDir = mkdtempSync(join(tmpdir(), "vlmc-eval-other-"));
+    await runRecipe({ recipe: "vlm", out: otherDir, overrides: { preset: "tiny", steps: 3, batch_size: 2, eval_every: 0, seed: 7 }, quiet: true, log: () => {} });
+    const other = loadVlmDir(otherDir);
+    const fastv = fastVHooks({ afterLayer: 0, ratio: 0.5 });
+    const r = runEvalReport(tiny.model, tiny.vocab, { ...o, hooks: fastv, against: { label: "full", model: other.model, vocab: other.vocab } });
+    const a = evaluateVqa(tiny.model, tiny.vocab, { split: "val", n: 6, hooks: fastv }).results, b = evaluateVqa(other.model, other.vocab, { split: "val", n: 6 }).results;
+    const d = a.map((q, i) => (q.correct ? 1 : 0) - (b[i].correct ? 1 : 0));
+    const mean = d.reduce((x, y) => x + y, 0) / d.length, sd = Math.sqrt(d.reduce((x, y) => x + (y - mean) ** 2, 0) / (d.length - 1));
+    expect(d.some((x) => x !== 0)).toBe(true); // the two answer some questions differently, so the figures are not trivially 0
+    expect(r.against!.difference).toBeCloseTo(mean, 12);
+    expect(r.against!.se).toBeCloseTo(sd / Math.sqrt(d.length), 12);
+    expect(r.against!.disagreements).toBe(d.filter((x) => x !== 0).length);
+    expect(r.against!.accuracy).toBeCloseTo(b.filter((q) => q.correct).length / b.length, 12);
+    expect(formatEvalReport(r)).toMatch(/against full on the same questions: .* points \(relative loss/);
   });
 
   it("summarize counts per type by hand", () => {
