@@ -73,6 +73,8 @@ export type { AtpConfig } from "./compress/atp/config.js";
 export { fastVHooks } from "./compress/baselines/fastv.js";
 export { pdropHooks } from "./compress/baselines/pdrop.js";
 export { avgPoolHooks } from "./compress/baselines/pool.js";
+// for writing a reducer of your own (README, "Writing your own method")
+export { visionSlots, textAfterVision, receivedAttention, keepMask, topK } from "./compress/common.js";
 
 // ---- training and evaluation
 export { runRecipe, RECIPES } from "./train/run.js";
