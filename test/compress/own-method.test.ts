@@ -2,11 +2,9 @@
 // reducer that keeps, after layer 0, the k vision tokens whose hidden state has the largest norm.
 // Checked against the norms read from an unpruned forward (layer 0's output does not depend on what
 // is pruned after it) and through the layer statistics evaluation reports.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { evaluateVqa, keepMask, loadVlmDir, noGrad, pairedDifference, runRecipe, topK, visionSlots, type VlmHooks } from "../../src/index.js";
+import { evaluateVqa, keepMask, noGrad, pairedDifference, topK, visionSlots, type VlmHooks } from "../../src/index.js";
+import { trainTinyVlm } from "../helpers/tiny-vlm.js";
 import type { LoadedVlm } from "../../src/train/model-dir.js";
 import { makeExample } from "../../src/data/stream.js";
 import { toVlmExample } from "../../src/train/format.js";
@@ -33,11 +31,7 @@ function normHooks(k: number): VlmHooks {
 // -- end of the example --
 
 let tiny: LoadedVlm;
-beforeAll(async () => {
-  const out = mkdtempSync(join(tmpdir(), "vlmc-own-"));
-  await runRecipe({ recipe: "vlm", out, overrides: { preset: "tiny", steps: 2, batch_size: 2, eval_every: 0 }, quiet: true, log: () => {} });
-  tiny = loadVlmDir(out);
-});
+beforeAll(async () => { tiny = await trainTinyVlm(); });
 
 describe("a reducer of one's own through the public API", () => {
   it("keeps the k highest-norm vision tokens after layer 0, as an unpruned forward ranks them", () => {

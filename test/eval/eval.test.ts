@@ -19,13 +19,10 @@ import { evaluateVqa, summarize } from "../../src/eval/vqa.js";
 import { fastVHooks } from "../../src/compress/baselines/fastv.js";
 import { loadVlmDir, type LoadedVlm } from "../../src/train/model-dir.js";
 import { runRecipe } from "../../src/train/run.js";
+import { trainTinyVlm } from "../helpers/tiny-vlm.js";
 
 let tiny: LoadedVlm;
-beforeAll(async () => {
-  const out = mkdtempSync(join(tmpdir(), "vlmc-eval-"));
-  await runRecipe({ recipe: "vlm", out, overrides: { preset: "tiny", steps: 3, batch_size: 2, eval_every: 0 }, quiet: true, log: () => {} });
-  tiny = loadVlmDir(out);
-});
+beforeAll(async () => { tiny = await trainTinyVlm(); });
 
 describe("eval", () => {
   it("the text report of clips says costs are not measured and prints no NaN figures", () => {
@@ -60,9 +57,7 @@ describe("eval", () => {
     expect(same.against).toMatchObject({ model: "itself", accuracy: same.accuracy, difference: 0, se: 0, disagreements: 0 });
     // another model (another seed) against this one: d_i = this_i - other_i over the same questions,
     // mean and sample sd / sqrt(n); this one runs FastV, so a method's hooks come along too
-    const otherDir = mkdtempSync(join(tmpdir(), "vlmc-eval-other-"));
-    await runRecipe({ recipe: "vlm", out: otherDir, overrides: { preset: "tiny", steps: 3, batch_size: 2, eval_every: 0, seed: 7 }, quiet: true, log: () => {} });
-    const other = loadVlmDir(otherDir);
+    const other = await trainTinyVlm({ seed: 7 });
     const fastv = fastVHooks({ afterLayer: 0, ratio: 0.5 });
     const r = runEvalReport(tiny.model, tiny.vocab, { ...o, hooks: fastv, against: { label: "full", model: other.model, vocab: other.vocab } });
     const a = evaluateVqa(tiny.model, tiny.vocab, { split: "val", n: 6, hooks: fastv }).results, b = evaluateVqa(other.model, other.vocab, { split: "val", n: 6 }).results;
