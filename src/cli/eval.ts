@@ -195,7 +195,13 @@ export function registerEvalCommands(program: Command): void {
 
 /** The --against model with its own recorded method (pruning, VoCo tokens), as `vlmc eval` would run it. */
 function baselineFor(dir: string, kind: "image" | "video"): Baseline {
-  const { model, vocab, info } = loadVlmDir(dir);
+  let loaded;
+  try {
+    loaded = loadVlmDir(dir);
+  } catch (e) {
+    throw new UsageError(`--against: ${(e as Error).message}`);
+  }
+  const { model, vocab, info } = loaded;
   const m = methodOf(info);
   if (kind === "video" && !m.video) throw new UsageError(`--against ${dir}: an image model, and this evaluation is on video`);
   return {
