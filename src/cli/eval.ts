@@ -205,7 +205,7 @@ function baselineFor(dir: string, kind: "image" | "video"): Baseline {
   const m = methodOf(info);
   if (kind === "video" && !m.video) throw new UsageError(`--against ${dir}: an image model, and this evaluation is on video`);
   return {
-    label: dir, model, vocab,
+    label: dir, model, vocab, onProgress: evalProgress(`against ${dir}:`),
     hooks: kind === "video" ? undefined : hooksFor(m, model, dir),
     vocoTokens: kind === "video" ? 0 : m.vocoTokens,
     videoVocoTokens: kind === "video" && m.vocoMask ? m.vocoTokens : 0,
@@ -219,12 +219,12 @@ function parseDtype(text: string): WriteDtype {
 }
 
 /** A progress line rewritten in place on a terminal; otherwise a plain line every 10% (logs stay readable). */
-function evalProgress(): (done: number, total: number) => void {
+function evalProgress(label = "eval"): (done: number, total: number) => void {
   let shown = -1;
   return (d, t) => {
-    if (process.stderr.isTTY) { process.stderr.write(`\reval ${d}/${t} questions`); return; }
+    if (process.stderr.isTTY) { process.stderr.write(`\r${label} ${d}/${t} questions`); return; }
     const tenth = Math.floor((10 * d) / t);
-    if (tenth > shown || d === t) { shown = tenth; process.stderr.write(`eval ${d}/${t} questions\n`); }
+    if (tenth > shown) { shown = tenth; process.stderr.write(`${label} ${d}/${t} questions\n`); }
   };
 }
 

@@ -64,6 +64,8 @@ export interface Baseline {
   hooks?: VlmHooks;
   vocoTokens?: number;
   videoVocoTokens?: number;
+  /** Progress of the baseline's evaluation (default: the report's own). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface TemplateStats {
@@ -165,7 +167,7 @@ export function runEvalReport(model: LlavaForCausalLM, vocab: Vocab, o: ReportOp
 }
 
 function againstReport(results: Parameters<typeof pairedDifference>[0], b: Baseline, o: ReportOptions, seed: number, kind: ExampleKind): AgainstReport {
-  const base = evaluateVqa(b.model, b.vocab, { split: o.split, n: o.examples, seed, hooks: b.hooks, vocoTokens: b.vocoTokens, kind, videoVocoTokens: b.videoVocoTokens, onProgress: o.onProgress });
+  const base = evaluateVqa(b.model, b.vocab, { split: o.split, n: o.examples, seed, hooks: b.hooks, vocoTokens: b.vocoTokens, kind, videoVocoTokens: b.videoVocoTokens, onProgress: b.onProgress ?? o.onProgress });
   const d = pairedDifference(results, base.results);
   const disagreements = results.filter((q, i) => q.correct !== base.results[i].correct).length;
   return {
