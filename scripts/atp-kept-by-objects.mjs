@@ -1,10 +1,11 @@
 // Does ATP's kept fraction follow the image? Per question: the vision tokens kept (averaged over layers,
-// as keptByType) against the number of objects in its scene, on the test split.
+// keptPerQuestion) against the number of objects in its scene, on the test split.
 // node scripts/atp-kept-by-objects.mjs [MODEL_DIR] [IMAGES]   (after npm run build)
 import { loadVlmDir, methodOf } from "../dist/src/train/model-dir.js";
 import { hooksFor } from "../dist/src/eval/method.js";
 import { evaluateVqa } from "../dist/src/eval/vqa.js";
 import { makeExample } from "../dist/src/data/stream.js";
+import { keptPerQuestion } from "../dist/src/eval/kept.js";
 const dir = process.argv[2] ?? "checkpoints/small-atp-25", n = Number(process.argv[3] ?? 200);
 const m = loadVlmDir(dir);
 const r = evaluateVqa(m.model, m.vocab, { split: "test", n, hooks: hooksFor(methodOf(m.info), m.model, dir) });
@@ -17,11 +18,7 @@ for (let i = 0; i < n; i++) {
 }
 const off = r.results.findIndex((q, i) => q.question !== questions[i]);
 if (off >= 0 || r.results.length !== questions.length) throw new Error(`question ${off} differs from its scene's: the order assumed here is not evaluateVqa's`);
-const kept = [];
-for (const stats of r.stats) {
-  const first = stats[0].vision;
-  for (let b = 0; b < first.length; b++) kept.push(stats.reduce((s, l) => s + l.vision[b], 0) / (stats.length * first[b]));
-}
+const kept = keptPerQuestion(r.stats);
 if (kept.length !== objects.length) throw new Error(`${kept.length} kept fractions for ${objects.length} questions`);
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const mk = mean(kept), mo = mean(objects);

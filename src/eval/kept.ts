@@ -31,21 +31,27 @@ export function keptPerLayer(forwards: readonly (readonly LayerStats[])[]): numb
 export interface KeptSpread { mean: number; std: number; min: number; max: number }
 
 /**
- * Per question type: each question's kept fraction (over layers), summarised. The forwards scored the
- * questions in order, one row each (as evaluateVqa batches them); types[q] is question q's type.
+ * Each question's kept fraction (vision tokens alive averaged over layers, over its layer-0 count), in
+ * the order the forwards scored them, one row each (as evaluateVqa batches them); NaN for a row that
+ * had no vision tokens.
  */
-export function keptByType(forwards: readonly (readonly LayerStats[])[], types: readonly string[]): Record<string, KeptSpread> {
-  const per: Record<string, number[]> = {};
-  let q = 0;
+export function keptPerQuestion(forwards: readonly (readonly LayerStats[])[]): number[] {
+  const out: number[] = [];
   for (const stats of forwards) {
     const first = stats[0]?.vision;
     if (first === undefined) continue;
-    for (let b = 0; b < first.length; b++, q++) {
-      if (types[q] === undefined || first[b] === 0) continue;
-      const f = stats.reduce((s, l) => s + l.vision[b], 0) / (stats.length * first[b]);
-      (per[types[q]] ??= []).push(f);
-    }
+    for (let b = 0; b < first.length; b++) out.push(first[b] === 0 ? NaN : stats.reduce((s, l) => s + l.vision[b], 0) / (stats.length * first[b]));
   }
+  return out;
+}
+
+/** Per question type: each question's kept fraction (keptPerQuestion), summarised; types[q] is question q's type. */
+export function keptByType(forwards: readonly (readonly LayerStats[])[], types: readonly string[]): Record<string, KeptSpread> {
+  const per: Record<string, number[]> = {};
+  keptPerQuestion(forwards).forEach((f, q) => {
+    if (types[q] === undefined || Number.isNaN(f)) return;
+    (per[types[q]] ??= []).push(f);
+  });
   return Object.fromEntries(Object.entries(per).sort().map(([t, xs]) => {
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
