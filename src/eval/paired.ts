@@ -15,12 +15,14 @@ export interface PairedDifference {
   /** Standard error of that difference: sd(d) / sqrt(n). */
   se: number;
   n: number;
+  /** Questions one answers right and the other wrong (d_i != 0). */
+  disagreements: number;
 }
 
 export function pairedDifference(a: readonly Answered[], b: readonly Answered[]): PairedDifference {
   if (a.length !== b.length) throw new Error(`paired difference: ${a.length} answers against ${b.length}; both must answer the same questions`);
   const n = a.length;
-  if (n === 0) return { difference: 0, se: 0, n };
+  if (n === 0) return { difference: 0, se: 0, n, disagreements: 0 };
   const d = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     if (a[i].question !== b[i].question || a[i].answer !== b[i].answer) {
@@ -30,5 +32,5 @@ export function pairedDifference(a: readonly Answered[], b: readonly Answered[])
   }
   const mean = d.reduce((s, x) => s + x, 0) / n;
   const variance = n > 1 ? d.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1) : 0;
-  return { difference: mean, se: Math.sqrt(variance / n), n };
+  return { difference: mean, se: Math.sqrt(variance / n), n, disagreements: d.filter((x) => x !== 0).length };
 }

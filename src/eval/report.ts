@@ -169,10 +169,9 @@ export function runEvalReport(model: LlavaForCausalLM, vocab: Vocab, o: ReportOp
 function againstReport(results: Parameters<typeof pairedDifference>[0], b: Baseline, o: ReportOptions, seed: number, kind: ExampleKind): AgainstReport {
   const base = evaluateVqa(b.model, b.vocab, { split: o.split, n: o.examples, seed, hooks: b.hooks, vocoTokens: b.vocoTokens, kind, videoVocoTokens: b.videoVocoTokens, onProgress: b.onProgress ?? o.onProgress });
   const d = pairedDifference(results, base.results);
-  const disagreements = results.filter((q, i) => q.correct !== base.results[i].correct).length;
   return {
     model: b.label, accuracy: base.accuracy, per_type: base.per_type, difference: d.difference, se: d.se,
-    relative_accuracy_loss: -d.difference / base.accuracy, relative_accuracy_loss_se: d.se / base.accuracy, disagreements,
+    relative_accuracy_loss: -d.difference / base.accuracy, relative_accuracy_loss_se: d.se / base.accuracy, disagreements: d.disagreements,
   };
 }
 

@@ -16,9 +16,9 @@ describe("bench voco: VoCo minus average pooling", () => {
 
   it("pairs each VoCo folder with pool-N on the same questions", () => {
     // voco-1 - pool-1: d = [0, 1, 0, 1], mean 0.5, sample variance 1/3, se sqrt(1/12)
-    expect(minusAvgPool(results, "voco")).toEqual({ "1": { difference: 0.5, se: Math.sqrt(1 / 12), n: 4 } });
+    expect(minusAvgPool(results, "voco")).toEqual({ "1": { difference: 0.5, se: Math.sqrt(1 / 12), n: 4, disagreements: 2 } });
     // voco-pool-1 - pool-1: d = [0, 1, 1, 1], mean 0.75, sample variance 0.25, se 0.25
-    expect(minusAvgPool(results, "voco-pool")).toEqual({ "1": { difference: 0.75, se: 0.25, n: 4 } });
+    expect(minusAvgPool(results, "voco-pool")).toEqual({ "1": { difference: 0.75, se: 0.25, n: 4, disagreements: 3 } });
   });
 
   it("prints the differences beside the accuracy table", () => {

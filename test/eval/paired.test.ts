@@ -13,8 +13,9 @@ describe("pairedDifference", () => {
     expect(r.difference).toBeCloseTo(0.2, 12);
     expect(r.se).toBeCloseTo(Math.sqrt(0.7 / 5), 12);
     expect(r.n).toBe(5);
+    expect(r.disagreements).toBe(3);
     // the same answers: no difference and no noise
-    expect(pairedDifference(a, a)).toEqual({ difference: 0, se: 0, n: 5 });
+    expect(pairedDifference(a, a)).toEqual({ difference: 0, se: 0, n: 5, disagreements: 0 });
   });
 
   it("refuses answers to different questions, naming the first that differs", () => {
