@@ -3,7 +3,7 @@
 // where the copy came from in config.json's `vlmc` block. The copy loads like the original.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { INDEX_FILE, loadSafetensorsFile, saveSafetensorsFile, type WriteDtype } from "../model/safetensors.js";
+import { CONFIG_FILE, INDEX_FILE, loadSafetensorsFile, saveSafetensorsFile, SINGLE_FILE, type WriteDtype } from "../model/safetensors.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { loadVlmDir } from "./model-dir.js";
 import { ATP_FILE } from "./atp-files.js";
@@ -66,5 +66,5 @@ function clearOutput(dst: string): void {
     if (existsSync(join(dst, f))) throw new Error(`${dst}: holds a training run (${f}); write the copy to another folder`);
   }
   mkdirSync(dst, { recursive: true });
-  for (const f of ["model.safetensors", INDEX_FILE, ATP_FILE, "config.json", ...COPIED_FILES]) rmSync(join(dst, f), { force: true });
+  for (const f of [SINGLE_FILE, INDEX_FILE, ATP_FILE, CONFIG_FILE, ...COPIED_FILES]) rmSync(join(dst, f), { force: true });
 }

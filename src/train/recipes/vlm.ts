@@ -437,9 +437,9 @@ export function typeBlockAt(blocks: readonly (QuestionType | "all")[], index: nu
 function checkAtpTarget(fraction: number, tokens: number, visionTokens: number, layers: readonly number[], nL: number, log: (l: string) => void): void {
   const asked = tokens > 0 ? `--target-tokens ${tokens} (of ${visionTokens} vision tokens)` : `atp_target ${fraction}`;
   if (!(fraction > 0 && fraction <= 1)) throw new Error(`${asked}: the target kept fraction must be in (0, 1]`);
-  const floor = (Math.min(...layers) + 1) / nL;
+  const first = Math.min(...layers), floor = (first + 1) / nL;
   if (fraction < floor) {
-    const first = Math.min(...layers), full = first === 0 ? "layer 0 sees" : `layers 0-${first} see`;
+    const full = first === 0 ? "layer 0 sees" : `layers 0-${first} see`;
     log(`warning: ${asked} is below ${floor.toFixed(3)}, the least an average over the ${nL} layers can keep when ${full} every vision token: the budget cannot be met`);
   }
 }
