@@ -79,7 +79,10 @@ __attribute__((target(VLMC_TARGET_AVX2))) void ukernel_avx2_6x16(int64_t kc, con
                                                                  float* C, int64_t ldc, int64_t mr, int64_t nr,
                                                                  float alpha, float beta) {
   constexpr int MR = 6;
+  // Every loop over the rows is unrolled, so each c0[r], c1[r] index is a constant: otherwise GCC
+  // keeps the accumulators in memory and stores all 12 on every step of the k loop (half the speed).
   __m256 c0[MR], c1[MR];
+#pragma GCC unroll 6
   for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm256_setzero_ps();
 #pragma GCC unroll 2
   for (int64_t k = 0; k < kc; k++, Ap += MR, Bp += 16) {
@@ -92,9 +95,24 @@ __attribute__((target(VLMC_TARGET_AVX2))) void ukernel_avx2_6x16(int64_t kc, con
     }
   }
   const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+  if (mr == MR && nr == 16) {  // whole tile: plain loads and stores (AMD microcodes the masked ones)
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      float* c = C + r * ldc;
+      __m256 y0 = _mm256_mul_ps(va, c0[r]), y1 = _mm256_mul_ps(va, c1[r]);
+      if (beta != 0.0f) {
+        y0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), y0);
+        y1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), y1);
+      }
+      _mm256_storeu_ps(c, y0);
+      _mm256_storeu_ps(c + 8, y1);
+    }
+    return;
+  }
   const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::min<int64_t>(nr, 8))), iota);
   const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(nr - 8)), iota);
+#pragma GCC unroll 6
   for (int r = 0; r < MR; r++) {
     if (r >= mr) break;
     float* c = C + r * ldc;
