@@ -95,34 +95,26 @@ __attribute__((target(VLMC_TARGET_AVX2))) void ukernel_avx2_6x16(int64_t kc, con
     }
   }
   const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-  if (mr == MR && nr == 16) {  // whole tile: plain loads and stores (AMD microcodes the masked ones)
-#pragma GCC unroll 6
-    for (int r = 0; r < MR; r++) {
-      float* c = C + r * ldc;
-      __m256 y0 = _mm256_mul_ps(va, c0[r]), y1 = _mm256_mul_ps(va, c1[r]);
-      if (beta != 0.0f) {
-        y0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), y0);
-        y1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), y1);
-      }
-      _mm256_storeu_ps(c, y0);
-      _mm256_storeu_ps(c + 8, y1);
-    }
-    return;
-  }
   const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::min<int64_t>(nr, 8))), iota);
   const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(nr - 8)), iota);
+  const bool whole = nr == 16;  // whole rows take plain loads and stores: AMD microcodes the masked ones
 #pragma GCC unroll 6
   for (int r = 0; r < MR; r++) {
     if (r >= mr) break;
     float* c = C + r * ldc;
     __m256 y0 = _mm256_mul_ps(va, c0[r]), y1 = _mm256_mul_ps(va, c1[r]);
     if (beta != 0.0f) {
-      y0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c, m0), y0);
-      y1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c + 8, m1), y1);
+      y0 = _mm256_fmadd_ps(vb, whole ? _mm256_loadu_ps(c) : _mm256_maskload_ps(c, m0), y0);
+      y1 = _mm256_fmadd_ps(vb, whole ? _mm256_loadu_ps(c + 8) : _mm256_maskload_ps(c + 8, m1), y1);
     }
-    _mm256_maskstore_ps(c, m0, y0);
-    _mm256_maskstore_ps(c + 8, m1, y1);
+    if (whole) {
+      _mm256_storeu_ps(c, y0);
+      _mm256_storeu_ps(c + 8, y1);
+    } else {
+      _mm256_maskstore_ps(c, m0, y0);
+      _mm256_maskstore_ps(c + 8, m1, y1);
+    }
   }
 }
 
