@@ -2,7 +2,7 @@
 // public. Groups are namespaces (nn, optim); the tensor layer's ops are flat, like numpy.
 
 export {
-  Tensor, Rng, OpError, noGrad, backward, isGradEnabled,
+  Tensor, Rng, OpError, noGrad, withoutInit, backward, isGradEnabled,
   abs, add, addScalar, affine, div, dropout, exp, gelu, log, maximum, mul, neg, relu, rsqrt, scale, sigmoid, silu,
   sqrt, square, sub, swiglu, tanh, where,
   matmul, logSoftmax, max, maxWithIndex, mean, softmax, sum,

@@ -1,5 +1,5 @@
 // The tensor layer's public surface: Tensor, autograd controls, the RNG and every op.
-export { Tensor, type GradNode } from "./tensor.js";
+export { Tensor, withoutInit, type GradNode } from "./tensor.js";
 export { backward, noGrad, isGradEnabled } from "./autograd.js";
 export { Rng } from "./random.js";
 export { OpError, numel, type Shape } from "./shape.js";

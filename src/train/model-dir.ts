@@ -12,7 +12,7 @@ import { CLIPVisionModel, visionConfigFromDict, type VisionConfig } from "../mod
 import { LlavaForCausalLM } from "../model/vlm.js";
 import { saveTokenizer, TOKENIZER_FILE, WordLevelTokenizer } from "../model/tokenizer.js";
 import { loadTokenizer } from "../model/tokenizer-hf.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { withoutInit, type Tensor } from "../tensor/tensor.js";
 import { ATP_DEFAULTS, type AtpConfig } from "../compress/atp/config.js";
 
 export const CONFIG = "config.json", WEIGHTS = "model.safetensors";
@@ -71,7 +71,7 @@ export function loadVlmDir(dir: string): LoadedVlm {
   const config = vlmConfigFromDict(raw, join(dir, CONFIG));
   const vocab = loadVocabFile(dir);
   if (vocab.size !== config.text.vocab_size) throw new Error(`${dir}: ${TOKENIZER_FILE} has ${vocab.size} tokens but ${CONFIG} says vocab_size ${config.text.vocab_size}`);
-  const model = new LlavaForCausalLM(config, 0);
+  const model = withoutInit(() => new LlavaForCausalLM(config, 0)); // every weight comes from the file (strict load)
   const { tensors } = loadSafetensorsFile(join(dir, WEIGHTS));
   try {
     model.loadStateDict(tensors);
@@ -90,7 +90,7 @@ export function saveVisionDir(dir: string, vt: CLIPVisionModel, info: VlmcInfo, 
 
 export function loadVisionDir(dir: string): { model: CLIPVisionModel; config: VisionConfig; tensors: Map<string, Tensor> } {
   const config = visionConfigFromDict(readJson(join(dir, CONFIG)), join(dir, CONFIG));
-  const model = new CLIPVisionModel(config, 0);
+  const model = withoutInit(() => new CLIPVisionModel(config, 0));
   const { tensors } = loadSafetensorsFile(join(dir, WEIGHTS));
   const own = new Map([...tensors].filter(([n]) => n.startsWith("vision_model.")));
   try {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Linear } from "../../src/nn/layers.js";
 import { LlamaForCausalLM } from "../../src/model/llama.js";
 import { llamaConfigFromDict } from "../../src/model/config.js";
-import { Rng, Tensor } from "../../src/tensor/index.js";
+import { Rng, Tensor, withoutInit } from "../../src/tensor/index.js";
 import { checkOp } from "../helpers/gradcheck.js";
 import { matmul64 } from "../helpers/ref64.js";
 import { randArray } from "../helpers/random.js";
@@ -67,5 +67,24 @@ describe("Module", () => {
     expect(() => llamaConfigFromDict({ vocab_size: "x", num_attention_heads: 2 })).toThrow(/field "vocab_size" must be a number/);
     expect(() => llamaConfigFromDict({ vocab_size: 4, hidden_size: 6, intermediate_size: 4, num_hidden_layers: 1, num_attention_heads: 4 }))
       .toThrow(/hidden_size 6 is not divisible by num_attention_heads 4/);
+  });
+});
+
+describe("withoutInit", () => {
+  it("builds with zero weights (nested, and restored after a throw); a strict load then gives the saved model", () => {
+    const isZero = (t: Tensor): boolean => t.data.every((x) => x === 0);
+    const empty = withoutInit(() => new LlamaForCausalLM(tinyCfg, 1));
+    const normsAreOne = [...empty.namedParameters()].filter(([n]) => n.endsWith("norm.weight"));
+    expect(normsAreOne.length).toBeGreaterThan(0); // norms start at 1, not drawn: untouched
+    for (const [name, p] of empty.namedParameters()) expect(isZero(p) || name.endsWith("norm.weight")).toBe(true);
+    expect(withoutInit(() => withoutInit(() => isZero(Tensor.uniform([5], new Rng(2)))) && isZero(Tensor.randn([5], new Rng(2))))).toBe(true);
+    expect(() => withoutInit(() => { throw new Error("boom"); })).toThrow("boom");
+    expect(isZero(Tensor.randn([5], new Rng(2)))).toBe(false); // back to drawing after the throw and the nesting
+
+    const saved = new LlamaForCausalLM(tinyCfg, 1);
+    empty.loadStateDict(saved.stateDict());
+    for (const [name, p] of saved.namedParameters()) expect(empty.stateDict().get(name)?.data).toEqual(p.data);
+    const partial = new Map([...saved.stateDict()].slice(1)); // what makes skipping safe: a missing weight is an error
+    expect(() => withoutInit(() => new LlamaForCausalLM(tinyCfg, 1)).loadStateDict(partial)).toThrow(/missing/);
   });
 });
