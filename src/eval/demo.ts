@@ -4,6 +4,7 @@
 import { makeExample } from "../data/stream.js";
 import type { Vocab } from "../data/vocab.js";
 import type { LlavaForCausalLM, VlmHooks } from "../model/vlm.js";
+import { modelFingerprint } from "../compress/voco/cache.js";
 import { askImage, type AskResult } from "./ask.js";
 
 export interface DemoModel {
@@ -24,14 +25,15 @@ export interface DemoRow {
 export function runDemo(models: readonly DemoModel[], scenes: number, first = 0): DemoRow[] {
   const S = models[0].model.vcfg.vision.image_size;
   const rows: DemoRow[] = [];
+  const ids = models.map((m) => ((m.vocoTokens ?? 0) > 0 ? modelFingerprint(m.model) : undefined)); // once, not per question
   for (let i = 0; i < scenes; i++) {
     const ex = makeExample("image", first + i, { split: "test", size: S, questions: 4 });
     const qa = ex.qa[i % ex.qa.length];
     const img = { width: S, height: S, data: ex.frames[0] };
     rows.push({
       scene: first + i, question: qa.question, expected: qa.answer,
-      answers: models.map((m) => {
-        const result = askImage(m.model, m.vocab, img, qa.question, { hooks: m.hooks, vocoTokens: m.vocoTokens, maxNewTokens: 4 });
+      answers: models.map((m, j) => {
+        const result = askImage(m.model, m.vocab, img, qa.question, { hooks: m.hooks, vocoTokens: m.vocoTokens, maxNewTokens: 4, modelId: ids[j] });
         return { model: m.name, answer: result.answer, correct: result.answer === qa.answer, result };
       }),
     });

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createImage } from "../../src/data/image.js";
 import { askFromVocoCache, askImage, compressForQuestions } from "../../src/eval/ask.js";
+import { modelFingerprint } from "../../src/compress/voco/cache.js";
 import { hooksFor } from "../../src/eval/method.js";
 import { methodOf } from "../../src/train/model-dir.js";
 import { makeExample } from "../../src/data/stream.js";
@@ -103,6 +104,8 @@ describe("eval", () => {
     const ex = makeExample("image", 1, { split: "test", size: S, questions: 4 });
     const img = { width: S, height: S, data: ex.frames[0] };
     const { cache, flops } = compressForQuestions(v.model, v.vocab, img, 2);
+    expect(cache.modelId).toBe(modelFingerprint(v.model)); // computed when not given; a given one is used as is
+    expect(compressForQuestions(v.model, v.vocab, img, 2, "given-id").cache.modelId).toBe("given-id");
     const c = v.config.text;
     expect(cache.bytes()).toBe(2 * c.num_hidden_layers * 2 * c.num_key_value_heads * (c.hidden_size / c.num_attention_heads) * 4);
     expect(flops).toBeGreaterThan(0);
